@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Installs the AWS toolchain (SAM CLI, cfn-lint, Schemathesis, moto_server) into .venv/
+# from the pinned requirements-aws-tools.txt. Nothing is installed globally.
+#
+#   npm run aws-tools            install or update; a no-op (well under a second) when up to date
+#   AWS_TOOLS_PYTHON=/path/python3 npm run aws-tools    use another interpreter (3.10+)
+#
+# Up to date means: .venv/.aws-tools.stamp holds the hash of requirements-aws-tools.txt and
+# of the interpreter's version, and every tool's entry point is there.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+venv="$root/.venv"
+requirements="$root/requirements-aws-tools.txt"
+stamp="$venv/.aws-tools.stamp"
+tools=(sam cfn-lint schemathesis st moto_server)
+
+find_python() {
+  local candidate
+  for candidate in "${AWS_TOOLS_PYTHON:-}" python3.11 python3.12 python3.13 python3 /root/.pyenv/shims/python3; do
+    [ -n "$candidate" ] || continue
+    command -v "$candidate" >/dev/null 2>&1 || continue
+    if "$candidate" -c 'import sys, venv; sys.exit(0 if sys.version_info >= (3, 10) else 1)' 2>/dev/null; then
+      command -v "$candidate"
+      return 0
+    fi
+  done
+  echo "aws-tools: need Python 3.10+ with the venv module (set AWS_TOOLS_PYTHON)" >&2
+  return 1
+}
+
+wanted_stamp() {
+  { "$1" -c 'import sys; print(sys.version)'; cat "$requirements"; } | sha256sum | cut -d' ' -f1
+}
+
+all_tools_present() {
+  local tool
+  for tool in "${tools[@]}"; do
+    [ -x "$venv/bin/$tool" ] || return 1
+  done
+}
+
+# Fast path: the venv's own interpreter answers and the stamp matches.
+if [ -x "$venv/bin/python" ] && [ -f "$stamp" ] && all_tools_present &&
+  [ "$(cat "$stamp")" = "$(wanted_stamp "$venv/bin/python" 2>/dev/null)" ]; then
+  echo "aws-tools: .venv is up to date ($("$venv/bin/sam" --version 2>/dev/null | tail -n1))"
+  exit 0
+fi
+
+python="$(find_python)"
+# A venv made by another interpreter (or a broken one) is rebuilt from scratch.
+if [ -d "$venv" ] && ! "$venv/bin/python" -c 'import sys' >/dev/null 2>&1; then
+  echo "aws-tools: removing a broken .venv"
+  rm -rf "$venv"
+fi
+if [ ! -x "$venv/bin/python" ]; then
+  echo "aws-tools: creating .venv with $python ($("$python" --version))"
+  "$python" -m venv "$venv"
+fi
+
+echo "aws-tools: installing requirements-aws-tools.txt into .venv (a few minutes the first time)"
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-input \
+  --requirement "$requirements"
+"$venv/bin/python" -m pip check --disable-pip-version-check
+all_tools_present || { echo "aws-tools: a tool's entry point is missing after install" >&2; exit 1; }
+
+wanted_stamp "$venv/bin/python" >"$stamp"
+echo "aws-tools: ready:"
+"$venv/bin/sam" --version
+"$venv/bin/cfn-lint" --version
+"$venv/bin/schemathesis" --version
+echo "moto $("$venv/bin/python" -c 'import importlib.metadata as m; print(m.version("moto"))')"
