@@ -1,0 +1,176 @@
+// npm start: the local API Gateway + Lambda runtime on http://127.0.0.1:3000.
+// Flags mirror `sam local start-api` where they overlap; the work is in ./index.ts.
+import { existsSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { type SeedTarget, startLocalApi } from "./index.ts";
+
+const usage = `Usage: npm start -- [options]   (node scripts/local/cli.ts [options])
+
+Serves the API of template.yaml like API Gateway + Lambda, with an embedded DynamoDB.
+
+  -t, --template FILE        SAM template (default: template.yaml)
+  -p, --port PORT            API port (default: 3000; 0 = a free port)
+      --host HOST            address to listen on (default: 127.0.0.1)
+  -n, --env-vars FILE        environment variables, SAM CLI format:
+                             {"Parameters": {...}, "<FunctionId>": {...}}
+      --parameter-overrides K=V[,K=V]
+                             values of the template's Parameters
+      --build-dir DIR        serve an existing \`sam build\` output instead of building
+      --use-sam-build        same as --build-dir .aws-sam/build
+      --max-instances N      instances per function at most (default: 10)
+      --ddb-endpoint URL     use this DynamoDB (e.g. DynamoDB Local) instead of the embedded one
+      --ddb-port PORT        embedded DynamoDB's port (default: 8000; 0 = a free port)
+      --data-dir DIR         where the embedded DynamoDB keeps data (default: .data/dynamodb)
+      --in-memory            keep nothing: the embedded DynamoDB lives in memory
+      --table-name NAME      the local table's name (default: its logical id)
+      --no-watch             do not rebuild when sources change
+      --no-seed              do not add sample todos to a new table
+  -h, --help                 this help
+`;
+
+function fail(message: string): never {
+  console.error(`error: ${message}`);
+  process.exit(1);
+}
+
+function portNumber(value: string | undefined, flag: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`${flag} ${value} is not a port`);
+  return port;
+}
+
+function parseOverrides(values: string[] | undefined): Record<string, string> {
+  const overrides: Record<string, string> = {};
+  for (const item of (values ?? []).flatMap((value) => value.split(/[\s,]+(?=[\w]+=)/))) {
+    // Both "Name=Value" and the SAM CLI's "ParameterKey=Name,ParameterValue=Value".
+    const sam = /^ParameterKey=([^,]+),ParameterValue=(.*)$/.exec(item);
+    const equals = item.indexOf("=");
+    if (sam) overrides[sam[1] as string] = sam[2] as string;
+    else if (equals > 0) overrides[item.slice(0, equals)] = item.slice(equals + 1);
+    else fail(`--parameter-overrides ${item}: expected Name=Value`);
+  }
+  return overrides;
+}
+
+/** scripts/seed.ts adds the sample todos; the runtime itself knows nothing of todos. */
+async function sampleTodosSeeder(): Promise<(target: SeedTarget) => Promise<void>> {
+  const seedUrl = new URL("../seed.ts", import.meta.url);
+  return async (target) => {
+    if (!existsSync(seedUrl)) {
+      console.warn("warning: scripts/seed.ts is not there yet: the new table has no sample todos");
+      return;
+    }
+    const seedModule = (await import(seedUrl.href)) as {
+      seedSampleTodos?: (target: SeedTarget) => Promise<unknown>;
+    };
+    if (typeof seedModule.seedSampleTodos !== "function") {
+      console.warn("warning: scripts/seed.ts exports no seedSampleTodos: no sample todos added");
+      return;
+    }
+    await seedModule.seedSampleTodos(target);
+    console.log(`added sample todos to ${target.tableName}`);
+  };
+}
+
+async function main(): Promise<void> {
+  let parsed: ReturnType<typeof parseCommandLine>;
+  try {
+    parsed = parseCommandLine();
+  } catch (error) {
+    fail(`${(error as Error).message}\n\n${usage}`);
+  }
+  const { values } = parsed;
+  if (values.help) {
+    process.stdout.write(usage);
+    return;
+  }
+  const buildDir = values["build-dir"] ?? (values["use-sam-build"] ? ".aws-sam/build" : undefined);
+  const maxInstances =
+    values["max-instances"] === undefined ? undefined : Number(values["max-instances"]);
+  if (maxInstances !== undefined && !(Number.isInteger(maxInstances) && maxInstances > 0)) {
+    fail(`--max-instances ${values["max-instances"]} is not a positive whole number`);
+  }
+
+  let api: Awaited<ReturnType<typeof startLocalApi>>;
+  try {
+    api = await startLocalApi({
+      template: values.template,
+      host: values.host,
+      port: portNumber(values.port, "--port", 3000),
+      envVars: values["env-vars"],
+      parameterOverrides: parseOverrides(values["parameter-overrides"]),
+      buildDir,
+      maxInstances,
+      ddbEndpoint: values["ddb-endpoint"],
+      ddbPort: portNumber(values["ddb-port"], "--ddb-port", 8000),
+      dataDir: values["data-dir"],
+      inMemory: values["in-memory"],
+      tableName: values["table-name"],
+      watch: values.watch && !buildDir,
+      seed: values.seed ? await sampleTodosSeeder() : undefined,
+    });
+  } catch (error) {
+    fail((error as Error).message);
+  }
+
+  console.log(
+    [
+      "",
+      `  API        ${api.url}   (routes of ${values.template ?? "template.yaml"}: ${api.functions.join(", ")})`,
+      `  Docs       ${api.url}/docs   (contract: ${api.url}/openapi.yaml)`,
+      `  DynamoDB   ${api.ddbEndpoint}   table ${api.tableName ?? "(none)"}`,
+      `  Data       ${api.dataDir ?? (values["ddb-endpoint"] ? "kept by that DynamoDB" : "in memory: nothing is kept")}`,
+      `  Reload     ${values.watch && !buildDir ? "on: saving a source file rebuilds" : "off"}`,
+      "",
+      "  Ctrl-C stops (requests in flight are answered first).",
+      "",
+    ].join("\n"),
+  );
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) {
+      console.error(`${signal} again: exiting without waiting`);
+      process.exit(1);
+    }
+    stopping = true;
+    console.log(`${signal}: answering requests in flight, then stopping`);
+    api.close().then(
+      () => {
+        console.log("stopped");
+        process.exit(0);
+      },
+      (error: Error) => fail(`while stopping: ${error.message}`),
+    );
+  };
+  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGTERM", () => stop("SIGTERM"));
+}
+
+function parseCommandLine() {
+  return parseArgs({
+    allowNegative: true,
+    strict: true,
+    options: {
+      template: { type: "string", short: "t" },
+      port: { type: "string", short: "p" },
+      host: { type: "string" },
+      "env-vars": { type: "string", short: "n" },
+      "parameter-overrides": { type: "string", multiple: true },
+      "build-dir": { type: "string" },
+      "use-sam-build": { type: "boolean", default: false },
+      "max-instances": { type: "string" },
+      "ddb-endpoint": { type: "string" },
+      "ddb-port": { type: "string" },
+      "data-dir": { type: "string" },
+      "in-memory": { type: "boolean", default: false },
+      "table-name": { type: "string" },
+      watch: { type: "boolean", default: true },
+      seed: { type: "boolean", default: true },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+}
+
+await main();

@@ -1,0 +1,153 @@
+// Swagger UI at /docs, served from node_modules (no CDN), over the repo's openapi.yaml
+// read at request time, with its servers replaced by this runtime's own origin so
+// "Try it out" calls the local API (and stays within the page's CSP).
+import { readFile } from "node:fs/promises";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { parseDocument } from "yaml";
+
+const swaggerUiDir = dirname(
+  createRequire(import.meta.url).resolve("swagger-ui-dist/package.json"),
+);
+
+const assets: Record<string, string> = {
+  "swagger-ui.css": "text/css; charset=utf-8",
+  "index.css": "text/css; charset=utf-8",
+  "swagger-ui-bundle.js": "text/javascript; charset=utf-8",
+  "swagger-ui-standalone-preset.js": "text/javascript; charset=utf-8",
+  "favicon-16x16.png": "image/png",
+  "favicon-32x32.png": "image/png",
+  "oauth2-redirect.html": "text/html; charset=utf-8",
+  "oauth2-redirect.js": "text/javascript; charset=utf-8",
+};
+
+// Scripts only from this origin (no inline script: the initializer is a file too);
+// inline styles are allowed because Swagger UI sets style attributes as it renders.
+export const docsContentSecurityPolicy = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "font-src 'self' data:",
+  "connect-src 'self'",
+  "form-action 'self'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+].join("; ");
+
+const indexHtml = `<!DOCTYPE html>
+<html lang="en">
+  <head>
+    <meta charset="UTF-8">
+    <title>API docs (local)</title>
+    <link rel="stylesheet" type="text/css" href="/docs/swagger-ui.css">
+    <link rel="stylesheet" type="text/css" href="/docs/index.css">
+    <link rel="icon" type="image/png" href="/docs/favicon-32x32.png" sizes="32x32">
+  </head>
+  <body>
+    <div id="swagger-ui"></div>
+    <script src="/docs/swagger-ui-bundle.js"></script>
+    <script src="/docs/swagger-ui-standalone-preset.js"></script>
+    <script src="/docs/swagger-initializer.js"></script>
+  </body>
+</html>
+`;
+
+const initializerJs = `window.addEventListener("load", function () {
+  window.ui = SwaggerUIBundle({
+    url: "/openapi.yaml",
+    dom_id: "#swagger-ui",
+    deepLinking: true,
+    // The public validator badge would call out to the internet.
+    validatorUrl: null,
+    presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
+    plugins: [SwaggerUIBundle.plugins.DownloadUrl],
+    layout: "StandaloneLayout",
+  });
+});
+`;
+
+export interface DocsOptions {
+  openapiPath: string;
+}
+
+function send(
+  response: ServerResponse,
+  status: number,
+  contentType: string,
+  body: string | Buffer,
+  extraHeaders: Record<string, string> = {},
+) {
+  response.writeHead(status, {
+    "Content-Type": contentType,
+    "Content-Length": Buffer.byteLength(body),
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-cache",
+    ...extraHeaders,
+  });
+  response.end(body);
+}
+
+/** The contract as the browser should see it: servers point at the origin it came from. */
+export async function localOpenApiYaml(openapiPath: string, origin: string): Promise<string> {
+  const document = parseDocument(await readFile(openapiPath, "utf8"));
+  document.set("servers", [{ url: origin, description: "This local runtime (npm start)" }]);
+  return document.toString();
+}
+
+/** Answers /docs, /docs/* and /openapi.yaml; returns false for every other path. */
+export async function handleDocsRequest(
+  request: IncomingMessage,
+  response: ServerResponse,
+  rawPath: string,
+  options: DocsOptions,
+): Promise<boolean> {
+  const isDocs = rawPath === "/docs" || rawPath.startsWith("/docs/");
+  if (!isDocs && rawPath !== "/openapi.yaml") return false;
+  if (request.method !== "GET" && request.method !== "HEAD") {
+    send(response, 405, "application/json", JSON.stringify({ message: "Method Not Allowed" }), {
+      Allow: "GET, HEAD",
+    });
+    return true;
+  }
+  if (rawPath === "/openapi.yaml") {
+    const origin = `http://${request.headers.host ?? "localhost"}`;
+    try {
+      send(
+        response,
+        200,
+        "application/yaml; charset=utf-8",
+        await localOpenApiYaml(options.openapiPath, origin),
+      );
+    } catch (error) {
+      const missing = (error as NodeJS.ErrnoException).code === "ENOENT";
+      send(
+        response,
+        missing ? 404 : 500,
+        "application/json",
+        JSON.stringify({
+          message: missing
+            ? `no contract at ${options.openapiPath}`
+            : `cannot read ${options.openapiPath}: ${(error as Error).message}`,
+        }),
+      );
+    }
+    return true;
+  }
+  const name = rawPath.replace(/^\/docs\/?/, "");
+  if (name === "" || name === "index.html") {
+    send(response, 200, "text/html; charset=utf-8", indexHtml, {
+      "Content-Security-Policy": docsContentSecurityPolicy,
+    });
+  } else if (name === "swagger-initializer.js") {
+    send(response, 200, "text/javascript; charset=utf-8", initializerJs);
+  } else if (name in assets) {
+    send(response, 200, assets[name] as string, await readFile(join(swaggerUiDir, name)), {
+      "Cache-Control": "max-age=3600",
+    });
+  } else {
+    send(response, 404, "application/json", JSON.stringify({ message: "Not Found" }));
+  }
+  return true;
+}

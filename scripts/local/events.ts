@@ -1,0 +1,294 @@
+// The two translations API Gateway (REST API, Lambda proxy integration, payload 1.0)
+// makes: an HTTP request into the event, and the function's result into an HTTP answer.
+import { randomBytes, randomUUID } from "node:crypto";
+import type { APIGatewayProxyEvent } from "aws-lambda";
+import type { ApiDefinition, RouteDefinition } from "./template.ts";
+import { localAccountId } from "./template.ts";
+
+export interface IncomingRequest {
+  method: string;
+  /** Path and query as sent, percent-encoded. */
+  rawUrl: string;
+  /** Node's rawHeaders: name, value, name, value... with the client's spelling. */
+  rawHeaders: string[];
+  body: Buffer;
+  sourceIp: string;
+  httpVersion: string;
+}
+
+export interface EventInput {
+  request: IncomingRequest;
+  route: RouteDefinition;
+  api: ApiDefinition;
+  pathParameters: Record<string, string> | null;
+  /** Fresh for every request (the SAM CLI reuses them: aws-sam-cli#9279). */
+  requestId: string;
+  requestTimeEpoch: number;
+}
+
+export function newRequestId(): string {
+  return randomUUID();
+}
+
+function decodeComponent(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+function splitUrl(rawUrl: string): { rawPath: string; rawQuery: string } {
+  const question = rawUrl.indexOf("?");
+  return question < 0
+    ? { rawPath: rawUrl, rawQuery: "" }
+    : { rawPath: rawUrl.slice(0, question), rawQuery: rawUrl.slice(question + 1) };
+}
+
+export function requestRawPath(rawUrl: string): string {
+  return splitUrl(rawUrl).rawPath || "/";
+}
+
+function multiValueQuery(rawQuery: string): Record<string, string[]> | null {
+  if (!rawQuery) return null;
+  const values: Record<string, string[]> = {};
+  for (const pair of rawQuery.split("&")) {
+    if (!pair) continue;
+    const equals = pair.indexOf("=");
+    // API Gateway decodes %XX but keeps "+" as it is (it is not a form post).
+    const name = decodeComponent(equals < 0 ? pair : pair.slice(0, equals));
+    const value = equals < 0 ? "" : decodeComponent(pair.slice(equals + 1));
+    const list = values[name] ?? [];
+    list.push(value);
+    values[name] = list;
+  }
+  return Object.keys(values).length > 0 ? values : null;
+}
+
+function lastValues(multi: Record<string, string[]> | null): Record<string, string> | null {
+  if (!multi) return null;
+  return Object.fromEntries(
+    Object.entries(multi).map(([name, list]) => [name, list[list.length - 1] as string]),
+  );
+}
+
+/** API Gateway's request-time format: 28/Nov/2026:04:20:41 +0000. */
+function apiGatewayTime(epochMs: number): string {
+  const date = new Date(epochMs);
+  const months = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(" ");
+  const pad = (value: number) => String(value).padStart(2, "0");
+  return `${pad(date.getUTCDate())}/${months[date.getUTCMonth()]}/${date.getUTCFullYear()}:${pad(
+    date.getUTCHours(),
+  )}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())} +0000`;
+}
+
+function traceId(epochMs: number): string {
+  return `Root=1-${Math.floor(epochMs / 1000).toString(16)}-${randomBytes(12).toString("hex")}`;
+}
+
+const textualTypes = [
+  /^text\//,
+  /[/+]json\b/,
+  /[/+]xml\b/,
+  /[/+]yaml\b/,
+  /^application\/(javascript|ecmascript|x-www-form-urlencoded|graphql)\b/,
+];
+
+/**
+ * Whether API Gateway would hand this body to the function base64-encoded: when the Api
+ * lists BinaryMediaTypes, exactly those; when it lists none, every content type that is
+ * not text (so an upload never arrives mangled, the way it would without the setting).
+ */
+export function isBinaryContentType(contentType: string | undefined, api: ApiDefinition): boolean {
+  if (!contentType) return false;
+  const type = (contentType.split(";")[0] as string).trim().toLowerCase();
+  if (api.binaryMediaTypes.length > 0) {
+    return api.binaryMediaTypes.some((pattern) => {
+      const [wantType, wantSubtype] = pattern.toLowerCase().split("/");
+      const [gotType, gotSubtype] = type.split("/");
+      return (
+        (wantType === "*" || wantType === gotType) &&
+        (wantSubtype === "*" || wantSubtype === gotSubtype)
+      );
+    });
+  }
+  return !textualTypes.some((pattern) => pattern.test(type));
+}
+
+export function buildRestEvent(input: EventInput): APIGatewayProxyEvent {
+  const { request, route, api } = input;
+  const { rawPath, rawQuery } = splitUrl(request.rawUrl);
+  const multiValueHeaders: Record<string, string[]> = {};
+  const findHeader = (name: string) =>
+    Object.keys(multiValueHeaders).find((key) => key.toLowerCase() === name.toLowerCase());
+  for (let index = 0; index + 1 < request.rawHeaders.length; index += 2) {
+    const name = request.rawHeaders[index] as string;
+    const value = request.rawHeaders[index + 1] as string;
+    const key = findHeader(name) ?? name;
+    const values = multiValueHeaders[key] ?? [];
+    values.push(value);
+    multiValueHeaders[key] = values;
+  }
+  const host = multiValueHeaders[findHeader("host") ?? ""]?.[0] ?? "localhost";
+  const userAgent = multiValueHeaders[findHeader("user-agent") ?? ""]?.[0] ?? null;
+  // Headers API Gateway adds on its way to the integration.
+  const added: Record<string, string> = {
+    "X-Forwarded-For": request.sourceIp,
+    "X-Forwarded-Port": host.includes(":") ? (host.split(":").pop() as string) : "80",
+    "X-Forwarded-Proto": "http",
+    "X-Amzn-Trace-Id": traceId(input.requestTimeEpoch),
+  };
+  for (const [name, value] of Object.entries(added)) {
+    const existing = findHeader(name);
+    if (name === "X-Forwarded-For" && existing) {
+      const list = multiValueHeaders[existing] as string[];
+      list[list.length - 1] = `${list[list.length - 1]}, ${value}`;
+    } else if (!existing) {
+      multiValueHeaders[name] = [value];
+    }
+  }
+
+  const multiValueQueryStringParameters = multiValueQuery(rawQuery);
+  const contentType = multiValueHeaders[findHeader("content-type") ?? ""]?.[0];
+  const hasBody = request.body.length > 0;
+  const isBase64Encoded = hasBody && isBinaryContentType(contentType, api);
+  const path = decodeComponent(rawPath);
+
+  return {
+    resource: route.resourcePath,
+    path,
+    httpMethod: request.method,
+    headers: lastValues(multiValueHeaders) ?? {},
+    multiValueHeaders,
+    queryStringParameters: lastValues(multiValueQueryStringParameters),
+    multiValueQueryStringParameters,
+    pathParameters: input.pathParameters,
+    stageVariables: null,
+    requestContext: {
+      resourceId: route.resourceId,
+      resourcePath: route.resourcePath,
+      httpMethod: request.method,
+      extendedRequestId: randomBytes(8).toString("base64url").slice(0, 11).concat("="),
+      requestTime: apiGatewayTime(input.requestTimeEpoch),
+      // Unlike the top-level path, API Gateway's own path keeps the stage and the encoding.
+      path: `/${api.stageName}${rawPath}`,
+      accountId: localAccountId,
+      protocol: `HTTP/${request.httpVersion}`,
+      stage: api.stageName,
+      domainPrefix: host.split(".")[0]?.split(":")[0] ?? host,
+      requestTimeEpoch: input.requestTimeEpoch,
+      requestId: input.requestId,
+      identity: {
+        cognitoIdentityPoolId: null,
+        accountId: null,
+        cognitoIdentityId: null,
+        caller: null,
+        sourceIp: request.sourceIp,
+        principalOrgId: null,
+        accessKey: null,
+        cognitoAuthenticationType: null,
+        cognitoAuthenticationProvider: null,
+        userArn: null,
+        userAgent,
+        user: null,
+        apiKey: null,
+        apiKeyId: null,
+        clientCert: null,
+      },
+      domainName: host,
+      apiId: api.restApiId,
+      authorizer: undefined,
+    },
+    body: hasBody
+      ? isBase64Encoded
+        ? request.body.toString("base64")
+        : request.body.toString("utf8")
+      : null,
+    isBase64Encoded,
+  };
+}
+
+export interface HttpAnswer {
+  statusCode: number;
+  /** Header name (as the function spelled it) to its values. */
+  headers: Map<string, string[]>;
+  body: Buffer;
+}
+
+export class MalformedResultError extends Error {
+  override name = "MalformedResultError";
+}
+
+const allowedResultKeys = new Set([
+  "statusCode",
+  "headers",
+  "multiValueHeaders",
+  "body",
+  "isBase64Encoded",
+]);
+
+function headerText(value: unknown, where: string): string {
+  if (typeof value === "string") return value;
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
+  throw new MalformedResultError(`${where} must be a string`);
+}
+
+/**
+ * The function's result as API Gateway answers it, or MalformedResultError where API
+ * Gateway would log "Malformed Lambda proxy response" and answer 502.
+ */
+export function mapLambdaResult(payload: string): HttpAnswer {
+  let result: unknown;
+  try {
+    result = JSON.parse(payload);
+  } catch {
+    throw new MalformedResultError("the result is not JSON");
+  }
+  if (result === null || typeof result !== "object" || Array.isArray(result)) {
+    throw new MalformedResultError(`the result is ${JSON.stringify(result)}, not an object`);
+  }
+  const fields = result as Record<string, unknown>;
+  const unexpected = Object.keys(fields).filter((key) => !allowedResultKeys.has(key));
+  if (unexpected.length > 0) {
+    throw new MalformedResultError(`unexpected field(s) ${unexpected.join(", ")}`);
+  }
+  const statusCode = Number(fields.statusCode);
+  if (!Number.isInteger(statusCode) || statusCode < 100 || statusCode > 599) {
+    throw new MalformedResultError(`statusCode ${JSON.stringify(fields.statusCode)} is not valid`);
+  }
+  if (fields.body !== undefined && fields.body !== null && typeof fields.body !== "string") {
+    throw new MalformedResultError("body must be a string");
+  }
+
+  // Where both name a header, multiValueHeaders wins (API Gateway's documented merge).
+  const headers = new Map<string, string[]>();
+  const setHeader = (name: string, values: string[]) => {
+    for (const key of headers.keys())
+      if (key.toLowerCase() === name.toLowerCase()) headers.delete(key);
+    headers.set(name, values);
+  };
+  if (fields.headers !== undefined && fields.headers !== null) {
+    if (typeof fields.headers !== "object") throw new MalformedResultError("headers must be a map");
+    for (const [name, value] of Object.entries(fields.headers)) {
+      setHeader(name, [headerText(value, `header ${name}`)]);
+    }
+  }
+  if (fields.multiValueHeaders !== undefined && fields.multiValueHeaders !== null) {
+    if (typeof fields.multiValueHeaders !== "object") {
+      throw new MalformedResultError("multiValueHeaders must be a map");
+    }
+    for (const [name, values] of Object.entries(fields.multiValueHeaders)) {
+      if (!Array.isArray(values)) {
+        throw new MalformedResultError(`multiValueHeaders ${name} must be a list`);
+      }
+      setHeader(
+        name,
+        values.map((value) => headerText(value, `multiValueHeaders ${name}`)),
+      );
+    }
+  }
+
+  const text = typeof fields.body === "string" ? fields.body : "";
+  const body = fields.isBase64Encoded === true ? Buffer.from(text, "base64") : Buffer.from(text);
+  return { statusCode, headers, body };
+}

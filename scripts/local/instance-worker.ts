@@ -1,0 +1,170 @@
+// One Lambda execution environment, run as a worker thread: it loads the built handler
+// once (the init phase), then runs one invocation at a time as the parent sends them,
+// as the Node.js Lambda runtime does. It imports nothing of the runtime besides Node.
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { parentPort, workerData } from "node:worker_threads";
+
+export interface InstanceWorkerData {
+  artifactDir: string;
+  handler: string;
+  functionName: string;
+  memoryMb: number;
+  logGroupName: string;
+  logStreamName: string;
+  invokedFunctionArn: string;
+  /** nodejs18.x... nodejs24.x: from nodejs24.x on callback-style handlers are gone. */
+  runtime: string;
+}
+
+export type ToInstance = { type: "invoke"; event: string; requestId: string; deadlineMs: number };
+
+export type FromInstance =
+  | { type: "ready" }
+  | { type: "init-error"; errorType: string; errorMessage: string; stack?: string[] }
+  | { type: "result"; requestId: string; payload: string }
+  | { type: "error"; requestId: string; errorType: string; errorMessage: string; stack?: string[] };
+
+type Handler = (event: unknown, context: object, callback?: unknown) => unknown;
+
+const data = workerData as InstanceWorkerData;
+const port = parentPort;
+if (!port) throw new Error("instance-worker runs only as a worker thread");
+
+function errorFields(error: unknown, fallbackType: string) {
+  if (error instanceof Error) {
+    return {
+      errorType: error.name && error.name !== "Error" ? error.name : fallbackType,
+      errorMessage: error.message,
+      stack: error.stack?.split("\n"),
+    };
+  }
+  return { errorType: fallbackType, errorMessage: String(error) };
+}
+
+function runtimeMajor(runtime: string): number {
+  return Number(/nodejs(\d+)/.exec(runtime)?.[1] ?? 24);
+}
+
+/** Lambda's lookup: LAMBDA_TASK_ROOT/<module>.{js,mjs,cjs}, then the export path. */
+async function loadHandler(): Promise<Handler> {
+  const lastDot = data.handler.lastIndexOf(".");
+  const modulePath = data.handler.slice(0, lastDot);
+  const exportPath = data.handler.slice(lastDot + 1);
+  const file = [".js", ".mjs", ".cjs"]
+    .map((extension) => join(data.artifactDir, `${modulePath}${extension}`))
+    .find((candidate) => existsSync(candidate));
+  if (!file) {
+    const error = new Error(`Cannot find module '${modulePath}' in ${data.artifactDir}`);
+    error.name = "Runtime.ImportModuleError";
+    throw error;
+  }
+  const module = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+  const handler =
+    module[exportPath] ?? (module.default as Record<string, unknown> | undefined)?.[exportPath];
+  if (typeof handler !== "function") {
+    const error = new Error(`${data.handler} is undefined or not exported`);
+    error.name = "Runtime.HandlerNotFound";
+    throw error;
+  }
+  return handler as Handler;
+}
+
+let currentRequestId: string | undefined;
+
+function fail(error: unknown, fallbackType: string) {
+  if (currentRequestId) {
+    port?.postMessage({
+      type: "error",
+      requestId: currentRequestId,
+      ...errorFields(error, fallbackType),
+    } satisfies FromInstance);
+    currentRequestId = undefined;
+  }
+}
+
+// The Lambda runtime ends the environment on an unhandled rejection or exception, even
+// one raised after the result was sent; the parent replaces this instance when it exits.
+process.on("unhandledRejection", (reason) => {
+  console.error("Unhandled Promise Rejection", reason);
+  fail(reason, "Runtime.UnhandledPromiseRejection");
+  process.exit(1);
+});
+process.on("uncaughtException", (error) => {
+  console.error("Uncaught Exception", error);
+  fail(error, "Runtime.UncaughtException");
+  process.exit(1);
+});
+
+async function invoke(handler: Handler, message: ToInstance): Promise<unknown> {
+  const context = {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName: data.functionName,
+    functionVersion: "$LATEST",
+    invokedFunctionArn: data.invokedFunctionArn,
+    memoryLimitInMB: String(data.memoryMb),
+    awsRequestId: message.requestId,
+    logGroupName: data.logGroupName,
+    logStreamName: data.logStreamName,
+    getRemainingTimeInMillis: () => Math.max(0, message.deadlineMs - Date.now()),
+  };
+  const event = JSON.parse(message.event) as unknown;
+  if (handler.length >= 3) {
+    if (runtimeMajor(data.runtime) >= 24) {
+      const error = new Error(
+        "Callback-based function handlers are not supported on nodejs24.x: make the handler async",
+      );
+      error.name = "Runtime.CallbackHandlerDeprecated";
+      throw error;
+    }
+    return await new Promise((resolve, reject) => {
+      const returned = handler(event, context, (error: unknown, result: unknown) =>
+        error ? reject(error) : resolve(result),
+      );
+      if (returned && typeof (returned as Promise<unknown>).then === "function") {
+        (returned as Promise<unknown>).then(resolve, reject);
+      }
+    });
+  }
+  return await handler(event, context);
+}
+
+let handler: Handler | undefined;
+try {
+  handler = await loadHandler();
+  port.postMessage({ type: "ready" } satisfies FromInstance);
+} catch (error) {
+  console.error(error);
+  port.postMessage({
+    type: "init-error",
+    ...errorFields(error, "Runtime.ImportModuleError"),
+  } satisfies FromInstance);
+}
+
+port.on("message", async (message: ToInstance) => {
+  if (message.type !== "invoke" || !handler) return;
+  currentRequestId = message.requestId;
+  try {
+    const result = await invoke(handler, message);
+    // Lambda serializes the result as JSON: undefined becomes null, Dates strings...
+    const payload = JSON.stringify(result) ?? "null";
+    if (currentRequestId === message.requestId) {
+      port.postMessage({
+        type: "result",
+        requestId: message.requestId,
+        payload,
+      } satisfies FromInstance);
+    }
+  } catch (error) {
+    // Lambda logs a failed invocation this way before API Gateway answers 502.
+    console.error(
+      `${new Date().toISOString()}\t${message.requestId}\tERROR\tInvoke Error\t${JSON.stringify(
+        errorFields(error, "Error"),
+      )}`,
+    );
+    fail(error, "Error");
+  } finally {
+    currentRequestId = undefined;
+  }
+});

@@ -1,0 +1,265 @@
+// The HTTP front: what API Gateway does between a client and the function. Docs first,
+// then the template's routes (403 for what it does not route, CORS preflight from the
+// Api's Cors), then the event to an instance and its result back as the answer.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { handleDocsRequest } from "./docs.ts";
+import {
+  buildRestEvent,
+  type HttpAnswer,
+  MalformedResultError,
+  mapLambdaResult,
+  newRequestId,
+  requestRawPath,
+} from "./events.ts";
+import type { RouteMatch, Router } from "./routing.ts";
+import type { ApiDefinition, CorsSettings } from "./template.ts";
+import type { InstancePool } from "./workers.ts";
+
+export interface ApiServerOptions {
+  router: Router;
+  apis: Map<string, ApiDefinition>;
+  /** By function logical id. */
+  pools: Map<string, InstancePool>;
+  openapiPath: string;
+  log: (line: string) => void;
+  logError: (line: string) => void;
+}
+
+export interface ApiServer {
+  server: Server;
+  /** Stops accepting, lets requests in flight be answered, then closes every connection. */
+  close(): Promise<void>;
+}
+
+/** API Gateway's limit on a request's payload. */
+const maxRequestBytes = 10 * 1024 * 1024;
+/** Lambda's limit on a synchronous invocation's response. */
+const maxResponseBytes = 6 * 1024 * 1024;
+
+// Response headers API Gateway does not pass through as they are: it renames them
+// x-amzn-Remapped-<name> (its documented list for REST APIs), and sets Content-Length itself.
+const remappedHeaders = new Set(
+  [
+    "authorization",
+    "connection",
+    "content-md5",
+    "date",
+    "expect",
+    "host",
+    "max-forwards",
+    "proxy-authenticate",
+    "server",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "user-agent",
+    "via",
+    "warn",
+    "www-authenticate",
+  ].map((name) => name.toLowerCase()),
+);
+
+const allMethods = ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"];
+
+function apiGatewayError(statusCode: number, message: string, errorType: string): HttpAnswer {
+  return {
+    statusCode,
+    headers: new Map([
+      ["Content-Type", ["application/json"]],
+      ["x-amzn-ErrorType", [errorType]],
+    ]),
+    body: Buffer.from(JSON.stringify({ message })),
+  };
+}
+
+export const internalServerError = () =>
+  apiGatewayError(502, "Internal server error", "InternalServerErrorException");
+const missingAuthenticationToken = () =>
+  apiGatewayError(403, "Missing Authentication Token", "MissingAuthenticationTokenException");
+
+/** What SAM's Cors setting makes API Gateway answer to OPTIONS: a mock integration. */
+function preflightAnswer(cors: CorsSettings, match: RouteMatch): HttpAnswer {
+  const methods = match.methods.includes("ANY")
+    ? allMethods
+    : [...new Set([...match.methods, "OPTIONS"])].sort();
+  const headers = new Map<string, string[]>([
+    ["Content-Type", ["application/json"]],
+    ["Access-Control-Allow-Origin", [cors.allowOrigin]],
+    ["Access-Control-Allow-Methods", [cors.allowMethods ?? methods.join(",")]],
+  ]);
+  if (cors.allowHeaders) headers.set("Access-Control-Allow-Headers", [cors.allowHeaders]);
+  if (cors.maxAge) headers.set("Access-Control-Max-Age", [cors.maxAge]);
+  if (cors.allowCredentials) headers.set("Access-Control-Allow-Credentials", ["true"]);
+  return { statusCode: 200, headers, body: Buffer.alloc(0) };
+}
+
+class RequestTooLargeError extends Error {}
+
+function readBody(request: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxRequestBytes) {
+        reject(new RequestTooLargeError());
+        request.removeAllListeners("data");
+        request.resume();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    request.on("end", () => resolve(Buffer.concat(chunks)));
+    request.on("error", reject);
+  });
+}
+
+function writeAnswer(
+  response: ServerResponse,
+  answer: HttpAnswer,
+  requestId: string,
+  closeConnection: boolean,
+) {
+  for (const [name, values] of answer.headers) {
+    const lower = name.toLowerCase();
+    if (lower === "content-length") continue;
+    response.setHeader(remappedHeaders.has(lower) ? `x-amzn-Remapped-${name}` : name, values);
+  }
+  // API Gateway answers JSON when the function names no type.
+  if (!response.hasHeader("content-type")) response.setHeader("Content-Type", "application/json");
+  response.setHeader("x-amzn-RequestId", requestId);
+  response.setHeader("Content-Length", answer.body.length);
+  if (closeConnection) response.setHeader("Connection", "close");
+  response.writeHead(answer.statusCode);
+  response.end(answer.body);
+}
+
+export function createApiServer(options: ApiServerOptions): ApiServer {
+  let inFlight = 0;
+  let closing = false;
+  let drained: (() => void) | undefined;
+
+  const answer = async (
+    request: IncomingMessage,
+    response: ServerResponse,
+    requestId: string,
+    requestTimeEpoch: number,
+  ): Promise<HttpAnswer | undefined> => {
+    const rawUrl = request.url ?? "/";
+    const rawPath = requestRawPath(rawUrl);
+    if (await handleDocsRequest(request, response, rawPath, { openapiPath: options.openapiPath })) {
+      return undefined;
+    }
+    const method = request.method ?? "GET";
+    const match = options.router.match(rawPath, method);
+    if (!match) return missingAuthenticationToken();
+    const firstRoute = match.route ?? undefined;
+    const apiLogicalId =
+      firstRoute?.apiLogicalId ??
+      [...options.apis.values()].find((api) => api.cors)?.logicalId ??
+      "";
+    const api = options.apis.get(apiLogicalId);
+    if (method === "OPTIONS" && api?.cors && !match.methods.includes("OPTIONS")) {
+      return preflightAnswer(api.cors, match);
+    }
+    const route = match.route;
+    if (!route || !api) return missingAuthenticationToken();
+
+    let body: Buffer;
+    try {
+      body = await readBody(request);
+    } catch (error) {
+      if (error instanceof RequestTooLargeError) {
+        return apiGatewayError(413, "Request Too Long", "RequestTooLongException");
+      }
+      throw error;
+    }
+    const event = buildRestEvent({
+      request: {
+        method,
+        rawUrl,
+        rawHeaders: request.rawHeaders,
+        body,
+        sourceIp: (request.socket.remoteAddress ?? "127.0.0.1").replace(/^::ffff:/, ""),
+        httpVersion: request.httpVersion,
+      },
+      route,
+      api,
+      pathParameters: match.pathParameters,
+      requestId,
+      requestTimeEpoch,
+    });
+    const pool = options.pools.get(route.functionLogicalId);
+    if (!pool) return internalServerError();
+    const outcome = await pool.invoke(JSON.stringify(event), requestId);
+    switch (outcome.kind) {
+      case "result":
+        if (outcome.payload.length > maxResponseBytes) {
+          options.logError(`${route.functionLogicalId}: ${requestId} response larger than 6 MB`);
+          return internalServerError();
+        }
+        try {
+          return mapLambdaResult(outcome.payload);
+        } catch (error) {
+          if (!(error instanceof MalformedResultError)) throw error;
+          options.logError(
+            `${route.functionLogicalId}: ${requestId} Malformed Lambda proxy response: ${error.message}`,
+          );
+          return internalServerError();
+        }
+      case "error":
+        options.logError(
+          `${route.functionLogicalId}: ${requestId} invocation failed: ${outcome.errorType}: ${outcome.errorMessage}`,
+        );
+        return internalServerError();
+      case "timeout":
+        // Lambda's own timeout fails the invocation, which API Gateway answers 502; its
+        // 504 is for its 29 s integration timeout, which no function here reaches first.
+        return internalServerError();
+      case "crash":
+        options.logError(`${route.functionLogicalId}: ${requestId} ${outcome.message}`);
+        return internalServerError();
+    }
+  };
+
+  const server = createServer((request, response) => {
+    inFlight++;
+    const started = performance.now();
+    const requestTimeEpoch = Date.now();
+    const requestId = newRequestId();
+    // Counted until the answer has left (or the client went away), not just been written.
+    response.on("close", () => {
+      inFlight--;
+      if (closing && inFlight === 0) drained?.();
+    });
+    answer(request, response, requestId, requestTimeEpoch)
+      .catch((error: unknown) => {
+        options.logError(`${requestId} ${(error as Error).stack ?? String(error)}`);
+        return internalServerError();
+      })
+      .then((result) => {
+        if (result && !response.headersSent) writeAnswer(response, result, requestId, closing);
+        const duration = (performance.now() - started).toFixed(1);
+        options.log(
+          `${request.method} ${request.url} ${response.statusCode} ${duration} ms ${requestId}`,
+        );
+      });
+  });
+  // Keep-alive sockets of clients that went quiet must not hold a shutdown open.
+  server.keepAliveTimeout = 5_000;
+
+  return {
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        closing = true;
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        // Every request has its answer now; sockets still open are idle keep-alives.
+        const whenDrained = () => server.closeAllConnections();
+        if (inFlight === 0) whenDrained();
+        else drained = whenDrained;
+      }),
+  };
+}

@@ -1,0 +1,319 @@
+// Lambda instances of one function: each a worker thread with its own environment,
+// kept warm between requests, serving one request at a time; more instances for
+// concurrent requests up to a limit, a queue beyond it.
+//
+// Why worker threads rather than child processes: an invocation is a postMessage of
+// two strings within one process (tens of microseconds, no pipe, no second V8 heap to
+// boot), a cold start costs the handler's own import and little else, and
+// worker.terminate() stops even a busy loop at once, which is what a Lambda timeout
+// needs. Each worker still gets its own process.env (Worker's `env` option), its own
+// module graph and globals, and a heap limit from MemorySize.
+import type { Writable } from "node:stream";
+import { Worker } from "node:worker_threads";
+import type { FromInstance, InstanceWorkerData, ToInstance } from "./instance-worker.ts";
+import { localAccountId, localRegion } from "./template.ts";
+
+export interface PoolSpec {
+  functionLogicalId: string;
+  functionName: string;
+  handler: string;
+  runtime: string;
+  timeoutMs: number;
+  memoryMb: number;
+  /** The environment each instance sees as process.env: nothing else of the server's. */
+  environment: Record<string, string>;
+  maxInstances: number;
+  /** How long an instance may spend loading the handler (Lambda's init phase: 10 s). */
+  initTimeoutMs?: number;
+  stdout?: Writable;
+  stderr?: Writable;
+  log: (message: string) => void;
+}
+
+export type InvokeOutcome =
+  | { kind: "result"; payload: string }
+  | { kind: "error"; errorType: string; errorMessage: string }
+  | { kind: "timeout" }
+  | { kind: "crash"; message: string };
+
+const instanceWorkerUrl = new URL("./instance-worker.ts", import.meta.url);
+
+/** Node options from NODE_OPTIONS that a worker thread accepts (source maps, mostly). */
+function workerExecArgv(nodeOptions: string | undefined): string[] {
+  const supported = ["--enable-source-maps", "--no-deprecation", "--trace-warnings"];
+  return (nodeOptions ?? "").split(/\s+/).filter((option) => supported.includes(option));
+}
+
+interface Waiter {
+  resolve: (instance: LambdaInstance) => void;
+  reject: (error: Error) => void;
+}
+
+class LambdaInstance {
+  readonly worker: Worker;
+  readonly generation: number;
+  readonly ready: Promise<void>;
+  busy = false;
+  exited = false;
+  #onMessage?: (message: FromInstance) => void;
+  #onExit?: (reason: string) => void;
+
+  constructor(spec: PoolSpec, artifactDir: string, generation: number, instanceNumber: number) {
+    this.generation = generation;
+    const logStreamName = `${new Date().toISOString().slice(0, 10).replaceAll("-", "/")}/[$LATEST]${generation}${String(instanceNumber).padStart(6, "0")}`;
+    const workerData: InstanceWorkerData = {
+      artifactDir,
+      handler: spec.handler,
+      functionName: spec.functionName,
+      memoryMb: spec.memoryMb,
+      logGroupName: `/aws/lambda/${spec.functionName}`,
+      logStreamName,
+      invokedFunctionArn: `arn:aws:lambda:${localRegion}:${localAccountId}:function:${spec.functionName}`,
+      runtime: spec.runtime,
+    };
+    this.worker = new Worker(instanceWorkerUrl, {
+      workerData,
+      env: {
+        ...spec.environment,
+        AWS_LAMBDA_LOG_STREAM_NAME: logStreamName,
+        LAMBDA_TASK_ROOT: artifactDir,
+      },
+      execArgv: workerExecArgv(spec.environment.NODE_OPTIONS),
+      // The heap is the part of MemorySize a leak would exhaust; exceeding it ends the
+      // instance like Lambda's Runtime.OutOfMemory.
+      resourceLimits: { maxOldGenerationSizeMb: Math.max(64, spec.memoryMb) },
+      stdout: Boolean(spec.stdout),
+      stderr: Boolean(spec.stderr),
+    });
+    if (spec.stdout) this.worker.stdout.pipe(spec.stdout, { end: false });
+    if (spec.stderr) this.worker.stderr.pipe(spec.stderr, { end: false });
+
+    this.ready = new Promise<void>((resolve, reject) => {
+      const initTimer = setTimeout(() => {
+        reject(new Error(`init did not finish within ${spec.initTimeoutMs ?? 10_000} ms`));
+        void this.stop();
+      }, spec.initTimeoutMs ?? 10_000);
+      this.#onMessage = (message) => {
+        if (message.type === "ready") {
+          clearTimeout(initTimer);
+          resolve();
+        } else if (message.type === "init-error") {
+          clearTimeout(initTimer);
+          reject(new Error(`${message.errorType}: ${message.errorMessage}`));
+        }
+      };
+      this.#onExit = (reason) => {
+        clearTimeout(initTimer);
+        reject(new Error(reason));
+      };
+    });
+    // A caller that never awaits `ready` (a pre-warmed instance) must not crash the server.
+    this.ready.catch(() => {});
+
+    this.worker.on("message", (message: FromInstance) => this.#onMessage?.(message));
+    this.worker.on("error", (error) => this.#onExit?.(`the instance failed: ${error.message}`));
+    this.worker.on("exit", (code) => {
+      this.exited = true;
+      this.#onExit?.(`the instance exited with code ${code}`);
+    });
+  }
+
+  invoke(event: string, requestId: string, timeoutMs: number): Promise<InvokeOutcome> {
+    return new Promise<InvokeOutcome>((resolve) => {
+      const timer = setTimeout(() => {
+        resolve({ kind: "timeout" });
+        void this.stop();
+      }, timeoutMs);
+      const settle = (outcome: InvokeOutcome) => {
+        clearTimeout(timer);
+        this.#onMessage = undefined;
+        this.#onExit = undefined;
+        resolve(outcome);
+      };
+      this.#onMessage = (message) => {
+        if (message.type === "result" && message.requestId === requestId) {
+          settle({ kind: "result", payload: message.payload });
+        } else if (message.type === "error" && message.requestId === requestId) {
+          settle({
+            kind: "error",
+            errorType: message.errorType,
+            errorMessage: message.errorMessage,
+          });
+        }
+      };
+      this.#onExit = (reason) => settle({ kind: "crash", message: reason });
+      const message: ToInstance = {
+        type: "invoke",
+        event,
+        requestId,
+        deadlineMs: Date.now() + timeoutMs,
+      };
+      this.worker.postMessage(message);
+    });
+  }
+
+  async stop(): Promise<void> {
+    if (this.exited) return;
+    await this.worker.terminate();
+  }
+}
+
+export class InstancePool {
+  readonly #spec: PoolSpec;
+  readonly #instances = new Set<LambdaInstance>();
+  readonly #idle: LambdaInstance[] = [];
+  readonly #waiting: Waiter[] = [];
+  #artifactDir: string | undefined;
+  #generation = 0;
+  #instanceCount = 0;
+  #closed = false;
+
+  constructor(spec: PoolSpec) {
+    this.#spec = spec;
+  }
+
+  get artifactDir(): string | undefined {
+    return this.#artifactDir;
+  }
+
+  /**
+   * Serves new code from now on: idle instances of the old code stop now, busy ones
+   * after their request, and one instance of the new code starts warming up.
+   */
+  deploy(artifactDir: string): void {
+    this.#artifactDir = artifactDir;
+    this.#generation++;
+    for (const instance of this.#idle.splice(0)) this.#retire(instance);
+    if (!this.#closed) this.#prewarm();
+  }
+
+  #prewarm(): void {
+    if (this.#instances.size >= this.#spec.maxInstances || !this.#artifactDir) return;
+    const instance = this.#spawn();
+    instance.ready.then(
+      () => this.#release(instance),
+      () => this.#retire(instance),
+    );
+  }
+
+  #spawn(): LambdaInstance {
+    const instance = new LambdaInstance(
+      this.#spec,
+      this.#artifactDir as string,
+      this.#generation,
+      ++this.#instanceCount,
+    );
+    instance.busy = true;
+    this.#instances.add(instance);
+    instance.worker.on("exit", () => {
+      this.#instances.delete(instance);
+      const idleIndex = this.#idle.indexOf(instance);
+      if (idleIndex >= 0) this.#idle.splice(idleIndex, 1);
+      this.#serveWaiters();
+    });
+    return instance;
+  }
+
+  #retire(instance: LambdaInstance): void {
+    this.#instances.delete(instance);
+    void instance.stop();
+  }
+
+  #release(instance: LambdaInstance): void {
+    instance.busy = false;
+    if (instance.exited) return;
+    if (this.#closed || instance.generation !== this.#generation) {
+      this.#retire(instance);
+      this.#serveWaiters();
+      return;
+    }
+    const waiter = this.#waiting.shift();
+    if (waiter) {
+      instance.busy = true;
+      waiter.resolve(instance);
+    } else {
+      this.#idle.push(instance);
+    }
+  }
+
+  #serveWaiters(): void {
+    while (this.#waiting.length > 0 && this.#instances.size < this.#spec.maxInstances) {
+      const waiter = this.#waiting.shift() as Waiter;
+      this.#startFor(waiter);
+    }
+  }
+
+  #startFor(waiter: Waiter): void {
+    if (!this.#artifactDir) {
+      waiter.reject(new Error("the function has no successful build yet"));
+      return;
+    }
+    const instance = this.#spawn();
+    instance.ready.then(
+      () => waiter.resolve(instance),
+      (error: Error) => {
+        this.#retire(instance);
+        waiter.reject(error);
+      },
+    );
+  }
+
+  #acquire(): Promise<LambdaInstance> {
+    return new Promise<LambdaInstance>((resolve, reject) => {
+      if (this.#closed) {
+        reject(new Error("the runtime is shutting down"));
+        return;
+      }
+      const idle = this.#idle.pop();
+      if (idle) {
+        idle.busy = true;
+        resolve(idle);
+        return;
+      }
+      const waiter = { resolve, reject };
+      if (this.#instances.size < this.#spec.maxInstances) this.#startFor(waiter);
+      else this.#waiting.push(waiter);
+    });
+  }
+
+  async invoke(event: string, requestId: string): Promise<InvokeOutcome> {
+    let instance: LambdaInstance;
+    try {
+      instance = await this.#acquire();
+    } catch (error) {
+      // An init failure fails the invocation, as on Lambda (Runtime.ImportModuleError...).
+      return { kind: "crash", message: (error as Error).message };
+    }
+    const outcome = await instance.invoke(event, requestId, this.#spec.timeoutMs);
+    if (outcome.kind === "timeout") {
+      // Lambda ends the environment on a timeout; the next request gets a fresh one.
+      this.#spec.log(
+        `${this.#spec.functionLogicalId}: ${requestId} Task timed out after ${(this.#spec.timeoutMs / 1000).toFixed(2)} seconds`,
+      );
+      this.#instances.delete(instance);
+      this.#serveWaiters();
+    } else if (outcome.kind === "crash") {
+      this.#instances.delete(instance);
+      this.#serveWaiters();
+    } else {
+      this.#release(instance);
+    }
+    return outcome;
+  }
+
+  /** Number of live instances (for tests and the banner). */
+  get size(): number {
+    return this.#instances.size;
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const waiter of this.#waiting.splice(0)) {
+      waiter.reject(new Error("the runtime is shutting down"));
+    }
+    const all = [...this.#instances];
+    this.#instances.clear();
+    this.#idle.length = 0;
+    await Promise.all(all.map((instance) => instance.stop()));
+  }
+}
