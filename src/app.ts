@@ -1,0 +1,88 @@
+// The Lambda's shape: outer middlewares around @middy/http-router, and per route the JSON
+// body parser (where the contract has a body) and the request validator generated from
+// openapi.yaml. Built from its dependencies, so tests can build one against their own store.
+import middy from "@middy/core";
+import httpCors from "@middy/http-cors";
+import httpJsonBodyParser from "@middy/http-json-body-parser";
+import httpRouterHandler, { type Route } from "@middy/http-router";
+import httpSecurityHeaders from "@middy/http-security-headers";
+import validator, { type Options as ValidatorOptions } from "@middy/validator";
+import type { Ajv } from "ajv";
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
+import { operations } from "../generated/operations.ts";
+import type { Logger } from "./http/logger.ts";
+import {
+  bodySizeLimit,
+  lowerCaseHeaders,
+  noStore,
+  problemErrors,
+  requestLog,
+} from "./http/middlewares.ts";
+import { requestValidatorFor } from "./http/request-validation.ts";
+import { emptyResponse } from "./http/responses.ts";
+import { unroutedRequest } from "./http/routing.ts";
+import { todoRoutes } from "./todo-routes.ts";
+import type { TodoService } from "./todos/todo-service.ts";
+
+export const maxBodyBytes = 16 * 1024;
+
+export interface AppDependencies {
+  todos: TodoService;
+  logger: Logger;
+  /** Exact origins allowed by CORS; any other origin gets no Access-Control-Allow-Origin. */
+  allowedOrigins: string[];
+}
+
+export function createApp({ todos, logger, allowedOrigins }: AppDependencies) {
+  const handlers = todoRoutes(todos);
+  const routes: Route<APIGatewayProxyEvent, APIGatewayProxyResult>[] = operations.map(
+    (operation) => {
+      const route = middy<APIGatewayProxyEvent, APIGatewayProxyResult>(
+        handlers[operation.operationId],
+      );
+      if (operation.hasBody) route.use(httpJsonBodyParser());
+      // @middy/validator calls eventSchema(event) and reads its .errors: ours has that shape,
+      // with the problems already in the client's words.
+      const eventSchema = requestValidatorFor(operation.operationId) as unknown as Ajv;
+      route.use(validator({ eventSchema }));
+      return { method: operation.method, path: operation.path, handler: route };
+    },
+  );
+  // CORS preflight: answered here with 204; http-cors adds the headers for allowed origins.
+  for (const path of new Set(operations.map((operation) => operation.path))) {
+    routes.push({ method: "OPTIONS", path, handler: async () => emptyResponse(204) });
+  }
+
+  // Order matters: Middy runs `onError` in reverse, so problemErrors answers first, then the
+  // header middlewares decorate that answer, and the request log sees the final status.
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+    .use(requestLog(logger))
+    .use(
+      httpCors({
+        origins: allowedOrigins,
+        methods: "GET,POST,PUT,DELETE,OPTIONS",
+        headers: "Content-Type,If-Match,If-None-Match,Idempotency-Key",
+        exposeHeaders: "ETag,Location,Retry-After,Idempotent-Replayed",
+        maxAge: 600,
+      }),
+    )
+    .use(
+      httpSecurityHeaders({
+        // A JSON API needs no browser capability at all.
+        contentSecurityPolicy: {
+          "default-src": "'none'",
+          "frame-ancestors": "'none'",
+          "report-to": "",
+          "require-trusted-types-for": "",
+          "upgrade-insecure-requests": false as unknown as string,
+        },
+        permissionsPolicy: false,
+        reportTo: false,
+      }),
+    )
+    .use(noStore())
+    .use(problemErrors(logger))
+    .use(lowerCaseHeaders())
+    .use(bodySizeLimit(maxBodyBytes))
+    .handler(httpRouterHandler({ routes, notFoundResponse: unroutedRequest(operations) }));
+}

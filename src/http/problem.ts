@@ -1,0 +1,178 @@
+// Every error becomes one RFC 9457 answer (application/problem+json). Nothing internal
+// reaches the client: no stack, no SDK message, no table name.
+import type { APIGatewayProxyResult } from "aws-lambda";
+import {
+  IdempotencyKeyInUseError,
+  IdempotencyKeyReusedError,
+  InvalidPageTokenError,
+  StoreUnavailableError,
+  TodoNotFoundError,
+  TodoVersionMismatchError,
+} from "../todos/errors.ts";
+import type { FieldProblem } from "./request-validation.ts";
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  instance?: string;
+  errors?: FieldProblem[];
+}
+
+/** An HTTP answer that the handlers or middlewares decided on, with the problem to send. */
+export class HttpProblem extends Error {
+  readonly problem: Problem;
+  readonly headers: Record<string, string>;
+  constructor(problem: Problem, headers: Record<string, string> = {}) {
+    super(problem.detail ?? problem.title);
+    this.name = "HttpProblem";
+    this.problem = problem;
+    this.headers = headers;
+  }
+}
+
+const statusTitles: Record<number, string> = {
+  400: "Bad Request",
+  404: "Not Found",
+  405: "Method Not Allowed",
+  409: "Conflict",
+  412: "Precondition Failed",
+  413: "Content Too Large",
+  415: "Unsupported Media Type",
+  422: "Unprocessable Content",
+  500: "Internal Server Error",
+  503: "Service Unavailable",
+};
+
+/** A problem that its status says all about (type about:blank, the status phrase as title). */
+export function plainProblem(status: number, detail: string): Problem {
+  return { type: "about:blank", title: statusTitles[status] ?? "Error", status, detail };
+}
+
+export function validationProblem(errors: FieldProblem[]): Problem {
+  return {
+    type: "/problems/validation-error",
+    title: "Your request is not valid",
+    status: 400,
+    detail:
+      errors.length === 1
+        ? `${errors[0]?.pointer} ${errors[0]?.detail}.`
+        : `The request has ${errors.length} problems.`,
+    errors,
+  };
+}
+
+/** How long a client should wait before retrying after a 503. */
+export const retryAfterSeconds = 1;
+
+interface MiddyCause {
+  package?: string;
+  data?: unknown;
+}
+
+/** The problem (and extra headers) for any error thrown while answering a request. */
+export function problemFor(error: unknown): { problem: Problem; headers: Record<string, string> } {
+  if (error instanceof HttpProblem) return { problem: error.problem, headers: error.headers };
+  if (error instanceof TodoNotFoundError)
+    return { problem: plainProblem(404, error.message), headers: {} };
+  if (error instanceof TodoVersionMismatchError) {
+    return {
+      problem: {
+        type: "/problems/precondition-failed",
+        title: "The todo has changed",
+        status: 412,
+        detail: error.message,
+      },
+      headers: {},
+    };
+  }
+  if (error instanceof InvalidPageTokenError) {
+    return {
+      problem: validationProblem([{ pointer: "/query/nextToken", detail: error.message }]),
+      headers: {},
+    };
+  }
+  if (error instanceof IdempotencyKeyInUseError) {
+    return {
+      problem: {
+        type: "/problems/idempotency-key-in-use",
+        title: "A request with this Idempotency-Key is in progress",
+        status: 409,
+        detail: error.message,
+      },
+      headers: {},
+    };
+  }
+  if (error instanceof IdempotencyKeyReusedError) {
+    return {
+      problem: {
+        type: "/problems/idempotency-key-reused",
+        title: "The Idempotency-Key was used for another request",
+        status: 422,
+        detail: error.message,
+      },
+      headers: {},
+    };
+  }
+  if (error instanceof StoreUnavailableError) {
+    return {
+      problem: {
+        type: "/problems/service-unavailable",
+        title: "Service Unavailable",
+        status: 503,
+        detail: error.message,
+      },
+      headers: { "Retry-After": String(retryAfterSeconds) },
+    };
+  }
+  return (
+    middyProblem(error) ?? {
+      problem: plainProblem(500, "Something went wrong on our side."),
+      headers: {},
+    }
+  );
+}
+
+// Errors that Middy's own middlewares throw, told apart by the package in their cause.
+function middyProblem(
+  error: unknown,
+): { problem: Problem; headers: Record<string, string> } | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const { statusCode } = error as { statusCode?: number };
+  const cause = (error.cause ?? {}) as MiddyCause;
+  switch (cause.package) {
+    case "@middy/validator":
+      return { problem: validationProblem(cause.data as FieldProblem[]), headers: {} };
+    case "@middy/http-json-body-parser":
+      if (statusCode === 415) {
+        return { problem: plainProblem(415, "Send the body as application/json."), headers: {} };
+      }
+      // The parser says 422; a body that is not JSON at all is a plain bad request.
+      return {
+        problem: validationProblem([
+          {
+            pointer: "/body",
+            detail:
+              error.message === "Forbidden key in JSON body"
+                ? `must not contain the key ${JSON.stringify(cause.data)}`
+                : "is not valid JSON",
+          },
+        ]),
+        headers: {},
+      };
+    default:
+      return undefined;
+  }
+}
+
+export function problemResponse(
+  problem: Problem,
+  headers: Record<string, string> = {},
+): APIGatewayProxyResult {
+  return {
+    statusCode: problem.status,
+    headers: { "Content-Type": "application/problem+json", ...headers },
+    body: JSON.stringify(problem),
+  };
+}

@@ -1,0 +1,136 @@
+// Each operation's request is checked by the validators that `npm run generate` precompiled
+// from openapi.yaml: parameters (path, query, headers, coerced from strings to their declared
+// types) and the JSON body (never coerced). @middy/validator runs the combined check.
+
+import type { ErrorObject, ValidateFunction } from "ajv";
+import type { APIGatewayProxyEvent } from "aws-lambda";
+import type { OperationId } from "../../generated/operations.ts";
+import * as bodyValidators from "../../generated/validators/bodies.js";
+import * as parameterValidators from "../../generated/validators/parameters.js";
+
+export interface FieldProblem {
+  /** JSON pointer into the request: /body/title, /query/limit, /path/id, /header/if-match. */
+  pointer: string;
+  detail: string;
+}
+
+/** A validate function as @middy/validator expects it; `errors` holds FieldProblems. */
+export type EventValidator = ((event: APIGatewayProxyEvent) => boolean) & {
+  errors?: FieldProblem[] | null;
+};
+
+export function requestValidatorFor(operationId: OperationId): EventValidator {
+  const validateParameters = (parameterValidators as Record<string, ValidateFunction>)[operationId];
+  const validateBody = (bodyValidators as Record<string, ValidateFunction | undefined>)[
+    operationId
+  ];
+  if (!validateParameters) throw new Error(`no generated validator for ${operationId}`);
+
+  const validate: EventValidator = (event) => {
+    const parameters = {
+      path: { ...event.pathParameters },
+      query: { ...event.queryStringParameters },
+      header: { ...event.headers },
+    };
+    const errors: ErrorObject[] = [];
+    if (!validateParameters(parameters)) errors.push(...(validateParameters.errors ?? []));
+    if (validateBody && !validateBody(event.body)) {
+      for (const error of validateBody.errors ?? []) {
+        errors.push({ ...error, instancePath: `/body${error.instancePath}` });
+      }
+    }
+    if (errors.length) {
+      validate.errors = describeProblems(errors);
+      return false;
+    }
+    validate.errors = null;
+    // The handlers read the coerced values: limit as a number, not "20".
+    event.pathParameters = parameters.path as APIGatewayProxyEvent["pathParameters"];
+    event.queryStringParameters = parameters.query as APIGatewayProxyEvent["queryStringParameters"];
+    return true;
+  };
+  return validate;
+}
+
+// Messages for the contract's patterns, which ajv can only quote.
+const patternDetails: Record<string, string> = {
+  Title: "must contain a character other than white space, and no control characters",
+  Description: "must not contain control characters other than tab and line breaks",
+  TodoId: "must be a todo id (a lower-case UUIDv7)",
+  NextToken: "must be the nextToken of an earlier page",
+  "idempotency-key": "must be 1 to 255 visible ASCII characters",
+};
+
+const escapePointerToken = (token: string) => token.replaceAll("~", "~0").replaceAll("/", "~1");
+
+function detailOf(error: ErrorObject): { pointer: string; detail: string } {
+  const { instancePath, keyword, params } = error;
+  switch (keyword) {
+    case "required":
+      return {
+        pointer: `${instancePath}/${escapePointerToken(params.missingProperty)}`,
+        detail: "is required",
+      };
+    case "additionalProperties":
+      return {
+        pointer: `${instancePath}/${escapePointerToken(params.additionalProperty)}`,
+        detail:
+          instancePath === "/query" ? "is not a known query parameter" : "is not a known field",
+      };
+    case "minProperties":
+      return { pointer: instancePath, detail: "must have at least one field" };
+    case "enum":
+      return {
+        pointer: instancePath,
+        detail: `must be one of: ${(params.allowedValues as string[]).join(", ")}`,
+      };
+    case "type":
+      return {
+        pointer: instancePath,
+        detail:
+          params.type === "object" ? "must be a JSON object" : `must be ${article(params.type)}`,
+      };
+    case "pattern": {
+      const source =
+        /\$defs\/([^/]+)\/pattern$/.exec(error.schemaPath)?.[1] ?? instancePath.split("/").at(-1);
+      return {
+        pointer: instancePath,
+        detail: patternDetails[source ?? ""] ?? "has an invalid format",
+      };
+    }
+    default:
+      return { pointer: instancePath, detail: error.message ?? "is not valid" };
+  }
+}
+
+function article(type: string): string {
+  return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
+}
+
+/** One problem per field and fact, in the client's words; oneOf [string, null] reads as such. */
+export function describeProblems(errors: ErrorObject[]): FieldProblem[] {
+  const nullableFields = new Set(
+    errors
+      .filter((e) => e.keyword === "type" && e.params.type === "null")
+      .map((e) => e.instancePath),
+  );
+  const problems: FieldProblem[] = [];
+  const seen = new Set<string>();
+  for (const error of errors) {
+    if (error.keyword === "oneOf") continue;
+    if (error.keyword === "type" && error.params.type === "null") continue;
+    let problem = detailOf(error);
+    if (error.keyword === "type" && nullableFields.has(error.instancePath)) {
+      problem = {
+        pointer: error.instancePath,
+        detail: `must be ${article(error.params.type)} or null`,
+      };
+    }
+    const key = `${problem.pointer}\n${problem.detail}`;
+    if (!seen.has(key)) {
+      seen.add(key);
+      problems.push(problem);
+    }
+  }
+  return problems;
+}
