@@ -60,7 +60,9 @@ async function startOnPort(port: number): Promise<MotoServer> {
     await waitUntilAnswering(endpoint, child, exited);
   } catch (error) {
     await stop();
-    throw new Error(`moto_server did not start on ${endpoint}: ${(error as Error).message}\n${stderrTail}`);
+    throw new Error(
+      `moto_server did not start on ${endpoint}: ${(error as Error).message}\n${stderrTail}`,
+    );
   }
   return { endpoint, stop };
 }
