@@ -1,0 +1,154 @@
+// `npm start` as a person runs it: a child process, its banner, its flags, its signals.
+import { type ChildProcess, spawn } from "node:child_process";
+import { writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { cliPath, eventually, fixtureTemplate, repoRoot, scratchDir } from "./helpers.ts";
+
+interface RunningCli {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+const children: ChildProcess[] = [];
+
+afterEach(() => {
+  for (const child of children.splice(0)) {
+    if (child.exitCode === null && child.pid) process.kill(child.pid, "SIGKILL");
+  }
+});
+
+function runCli(args: string[]): RunningCli {
+  // process.execPath: the same Node 24 that runs the tests (it strips the .ts types).
+  const child = spawn(process.execPath, [cliPath, ...args], {
+    cwd: repoRoot,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  children.push(child);
+  let output = "";
+  child.stdout?.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr?.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  return { child, output: () => output, exited };
+}
+
+const fixtureArgs = ["-t", fixtureTemplate, "--port", "0", "--ddb-port", "0", "--in-memory"];
+
+async function apiUrl(cli: RunningCli): Promise<string> {
+  return eventually(async () => /API\s+(http:\/\/\S+)/.exec(cli.output())?.[1], 20_000);
+}
+
+describe("the CLI", () => {
+  it("lists every flag in --help", async () => {
+    const cli = runCli(["--help"]);
+    expect(await cli.exited).toBe(0);
+    for (const flag of [
+      "--port",
+      "-p,",
+      "--host",
+      "--env-vars",
+      "-n,",
+      "--template",
+      "-t,",
+      "--in-memory",
+      "--data-dir",
+      "--ddb-endpoint",
+      "--ddb-port",
+      "--no-watch",
+      "--no-seed",
+      "--build-dir",
+      "--use-sam-build",
+    ]) {
+      expect(cli.output()).toContain(flag);
+    }
+  });
+
+  it("prints a banner with the API, docs, DynamoDB and data folder", async () => {
+    const cli = runCli([...fixtureArgs, "--no-watch"]);
+    const url = await apiUrl(cli);
+    expect(cli.output()).toContain(`${url}/docs`);
+    expect(cli.output()).toMatch(/DynamoDB\s+http:\/\/127\.0\.0\.1:\d+/);
+    expect(cli.output()).toMatch(/Data\s+in memory/);
+    cli.child.kill("SIGTERM");
+    expect(await cli.exited).toBe(0);
+  });
+
+  it("answers the request in flight on SIGTERM, then exits 0", async () => {
+    const cli = runCli([...fixtureArgs, "--no-watch"]);
+    const url = await apiUrl(cli);
+    const inFlight = fetch(`${url}/behaviour/slow`);
+    // Give the request time to reach the function (it takes 400 ms) before the signal.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    cli.child.kill("SIGTERM");
+    const answer = await inFlight;
+    expect(answer.status).toBe(200);
+    expect(await answer.json()).toEqual({ instance: expect.any(String) });
+    expect(await cli.exited).toBe(0);
+    expect(cli.output()).toContain("stopped");
+  });
+
+  it("says which flag to use when the port is in use, and exits 1", async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
+    const { port } = blocker.address() as { port: number };
+    try {
+      const cli = runCli([
+        "-t",
+        fixtureTemplate,
+        "--port",
+        String(port),
+        "--ddb-port",
+        "0",
+        "--in-memory",
+      ]);
+      expect(await cli.exited).toBe(1);
+      const lines = cli.output().trim().split("\n");
+      expect(lines.at(-1)).toMatch(new RegExp(`port ${port} is in use.*--port`));
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it("says which flag to use when the DynamoDB port is in use", async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
+    const { port } = blocker.address() as { port: number };
+    try {
+      const cli = runCli([
+        "-t",
+        fixtureTemplate,
+        "--port",
+        "0",
+        "--in-memory",
+        "--ddb-port",
+        String(port),
+      ]);
+      expect(await cli.exited).toBe(1);
+      expect(cli.output()).toMatch(new RegExp(`port ${port} is in use.*--ddb-port`));
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it("explains a broken template and exits 1", async () => {
+    const [dir, removeDir] = await scratchDir("runtime-broken");
+    try {
+      const broken = join(dir, "template.yaml");
+      await writeFile(
+        broken,
+        "Resources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties: [\n",
+      );
+      const cli = runCli(["-t", broken, "--port", "0", "--ddb-port", "0", "--in-memory"]);
+      expect(await cli.exited).toBe(1);
+      expect(cli.output()).toMatch(/error: cannot read the template .*template\.yaml/);
+    } finally {
+      await removeDir();
+    }
+  });
+});
