@@ -2,6 +2,7 @@
 // precompiled with ajv's standalone code, so the Lambda compiles no schema at cold start.
 // Deterministic: the same openapi.yaml always writes the same bytes (CI checks the drift).
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Ajv2020, type Options as AjvOptions } from "ajv/dist/2020.js";
@@ -126,21 +127,26 @@ function compileModule(schemas: Record<string, JsonObject>, options: AjvOptions)
     ajv.addSchema(pointComponentRefs(schema) as JsonObject);
     exportNames[operationId] = schema.$id as string;
   }
-  return banner + importRuntimeHelpers(standaloneCode.default(ajv, exportNames));
+  return banner + inlineRuntimeHelpers(standaloneCode.default(ajv, exportNames));
 }
 
 // ajv's standalone ESM output still calls require() for its runtime helpers (such as
-// ucs2length); an ES module has no require, so each one becomes an import.
-function importRuntimeHelpers(code: string): string {
-  const modules: string[] = [];
-  const body = code.replace(/require\("([^"]+)"\)/g, (_, specifier: string) => {
-    if (!modules.includes(specifier)) modules.push(specifier);
-    return `runtimeHelper${modules.indexOf(specifier)}`;
+// ucs2length, which counts code points for minLength/maxLength). An ES module has no require,
+// and bundlers disagree on a CommonJS default import, so each helper is written inline: the
+// generated validators then import nothing at all.
+const require = createRequire(import.meta.url);
+function inlineRuntimeHelpers(code: string): string {
+  const helpers: string[] = [];
+  const body = code.replace(/require\("([^"]+)"\)\.default/g, (_, specifier: string) => {
+    const helper = require(specifier).default as unknown;
+    if (typeof helper !== "function")
+      throw new Error(`cannot inline ajv runtime helper ${specifier}`);
+    helpers.push(`const runtimeHelper${helpers.length} = ${helper.toString()};\n`);
+    return `runtimeHelper${helpers.length - 1}`;
   });
-  const imports = modules
-    .map((specifier, index) => `import runtimeHelper${index} from "${specifier}.js";\n`)
-    .join("");
-  return imports + body.replace(/^"use strict";\n/, "");
+  if (body.includes("require("))
+    throw new Error("ajv's output requires a module that cannot be inlined");
+  return helpers.join("") + body.replace(/^"use strict";\n/, "");
 }
 
 function declarations(names: string[]): string {
@@ -150,7 +156,10 @@ function declarations(names: string[]): string {
 }
 
 async function generateTypes(): Promise<string> {
-  const ast = await openapiTS(new URL(`file://${specPath}`), { alphabetize: true, defaultNonNullable: false });
+  const ast = await openapiTS(new URL(`file://${specPath}`), {
+    alphabetize: true,
+    defaultNonNullable: false,
+  });
   return banner + astToString(ast);
 }
 

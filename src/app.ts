@@ -6,7 +6,7 @@ import httpCors from "@middy/http-cors";
 import httpJsonBodyParser from "@middy/http-json-body-parser";
 import httpRouterHandler, { type Route } from "@middy/http-router";
 import httpSecurityHeaders from "@middy/http-security-headers";
-import validator, { type Options as ValidatorOptions } from "@middy/validator";
+import validator from "@middy/validator";
 import type { Ajv } from "ajv";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import { operations } from "../generated/operations.ts";

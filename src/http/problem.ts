@@ -9,6 +9,7 @@ import {
   TodoNotFoundError,
   TodoVersionMismatchError,
 } from "../todos/errors.ts";
+import { etagOf } from "../todos/todo.ts";
 import type { FieldProblem } from "./request-validation.ts";
 
 export interface Problem {
@@ -84,7 +85,7 @@ export function problemFor(error: unknown): { problem: Problem; headers: Record<
         status: 412,
         detail: error.message,
       },
-      headers: {},
+      headers: { ETag: etagOf({ version: error.currentVersion }) },
     };
   }
   if (error instanceof InvalidPageTokenError) {

@@ -392,7 +392,7 @@ export class DynamoDbTodoStore implements TodoStore {
       if (!conditionFailed(error)) throw error;
       if (!condition.versions) throw new TodoNotFoundError(id);
       const current = error.Item ? fromItem(unmarshall(error.Item)) : await this.get(owner, id);
-      throw current ? new TodoVersionMismatchError() : new TodoNotFoundError(id);
+      throw current ? new TodoVersionMismatchError(current.version) : new TodoNotFoundError(id);
     }
   }
 

@@ -11,9 +11,12 @@ export class TodoNotFoundError extends Error {
 }
 
 export class TodoVersionMismatchError extends Error {
-  constructor() {
-    super("If-Match names an older version of this todo; read it again and retry.");
+  /** The version the todo has now, so the client learns its current ETag. */
+  readonly currentVersion: number;
+  constructor(currentVersion: number) {
+    super("If-Match names another version of this todo; read it again and retry.");
     this.name = "TodoVersionMismatchError";
+    this.currentVersion = currentVersion;
   }
 }
 

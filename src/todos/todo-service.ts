@@ -185,7 +185,7 @@ function writeCondition(ifMatch: VersionCondition | undefined): WriteCondition {
   return ifMatch === undefined || ifMatch === "any" ? {} : { versions: ifMatch };
 }
 
-function fingerprintOf(input: NewTodo): string {
+export function fingerprintOf(input: NewTodo): string {
   return createHash("sha256")
     .update(JSON.stringify(normalizeNewTodo(input)))
     .digest("base64url");

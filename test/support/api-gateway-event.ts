@@ -45,7 +45,10 @@ export function apiGatewayEvent(input: EventInput): APIGatewayProxyEvent {
       authorizer: null,
       protocol: "HTTP/1.1",
       httpMethod: input.method,
-      identity: { sourceIp: "127.0.0.1", userAgent: "vitest" } as APIGatewayProxyEvent["requestContext"]["identity"],
+      identity: {
+        sourceIp: "127.0.0.1",
+        userAgent: "vitest",
+      } as APIGatewayProxyEvent["requestContext"]["identity"],
       path: `/v1${input.path}`,
       stage: "v1",
       requestId,

@@ -4,7 +4,11 @@ import type { AddressInfo } from "node:net";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import dynalite from "dynalite";
 import { loadCfnTemplate } from "../../scripts/lib/cfn-template.ts";
-import { createTableInput, ensureTable, findTableResource } from "../../scripts/lib/dynamodb-table.ts";
+import {
+  createTableInput,
+  ensureTable,
+  findTableResource,
+} from "../../scripts/lib/dynamodb-table.ts";
 
 export const templatePath = new URL("../../template.yaml", import.meta.url).pathname;
 
