@@ -1,0 +1,194 @@
+// Two ways to call the API with the same request shape: in process (the Lambda handler built
+// by createApp, fed API Gateway v1 events, on a real dynalite) and over HTTP (the local
+// runtime). Both answer ApiResponse and pass every answer through observe().
+import { type AttributeValue, DynamoDBClient, paginateScan } from "@aws-sdk/client-dynamodb";
+import { unmarshall } from "@aws-sdk/util-dynamodb";
+import { createApp } from "../../../src/app.ts";
+import { createDocumentClient } from "../../../src/todos/dynamodb-client.ts";
+import { DynamoDbTodoStore } from "../../../src/todos/dynamodb-todo-store.ts";
+import { PageTokenCodec } from "../../../src/todos/page-token.ts";
+import { TodoService } from "../../../src/todos/todo-service.ts";
+import { apiGatewayEvent, lambdaContext } from "../../support/api-gateway-event.ts";
+import { startDynalite } from "../../support/dynalite.ts";
+import type { ApiResponse } from "./contract.ts";
+import { observe, type SentRequest } from "./exposure.ts";
+
+export interface ApiRequest extends SentRequest {
+  /** A raw body: sent exactly as given. */
+  body?: string | undefined;
+  /** In process only: the body is base64 (as API Gateway marks binary bodies). */
+  isBase64Encoded?: boolean;
+}
+
+export interface CallOptions {
+  /** This test provokes 5xx on purpose (database faults): do not count them as failures. */
+  expect5xx?: boolean;
+}
+
+export interface CheckedResponse extends ApiResponse {
+  /** Exposure and security-header problems of this answer (must be empty). */
+  exposure: string[];
+  elapsedMs: number;
+  json(): unknown;
+}
+
+export type CallApi = (request: ApiRequest, options?: CallOptions) => Promise<CheckedResponse>;
+
+const silentLogger = { info() {}, warn() {}, error() {} };
+
+export const jsonHeaders = { "Content-Type": "application/json" };
+
+/** A request with a JSON body (serialized here) and Content-Type application/json. */
+export function jsonRequest(
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): ApiRequest {
+  return body === undefined
+    ? { method, path, headers }
+    : { method, path, headers: { ...jsonHeaders, ...headers }, body: JSON.stringify(body) };
+}
+
+function checked(
+  request: ApiRequest,
+  response: ApiResponse,
+  elapsedMs: number,
+  secrets: string[],
+  options: CallOptions,
+): CheckedResponse {
+  const exposure = observe(request, response, { secrets, ...options });
+  return {
+    ...response,
+    exposure,
+    elapsedMs,
+    json: () => JSON.parse(response.body) as unknown,
+  };
+}
+
+const lowerCased = (headers: Record<string, unknown> | undefined) =>
+  Object.fromEntries(
+    Object.entries(headers ?? {}).map(([name, value]) => [name.toLowerCase(), String(value)]),
+  );
+
+export interface InProcessApi {
+  call: CallApi;
+  tableName: string;
+  /** The dynalite endpoint itself (not the one the app uses, when that is a faulty proxy). */
+  dynamoEndpoint: string;
+  /** Every item of the table, read straight from dynalite, sorted by key. */
+  scan(): Promise<Record<string, unknown>[]>;
+  stop(): Promise<void>;
+}
+
+export interface InProcessOptions {
+  /** Where the app's DynamoDB client goes (a fault proxy); dynalite itself by default. */
+  appEndpoint?: (dynamoEndpoint: string) => Promise<string> | string;
+  allowedOrigins?: string[];
+}
+
+/** dynalite in memory, the template's table, and the Lambda built as src/handler.ts builds it. */
+export async function startInProcessApi(options: InProcessOptions = {}): Promise<InProcessApi> {
+  const dynamo = await startDynalite();
+  const tableName = await dynamo.createTable();
+  const appEndpoint = options.appEndpoint
+    ? await options.appEndpoint(dynamo.endpoint)
+    : dynamo.endpoint;
+  const documentClient = createDocumentClient({ endpoint: appEndpoint, region: "us-east-1" });
+  const handler = createApp({
+    todos: new TodoService(
+      new DynamoDbTodoStore(documentClient, tableName),
+      new PageTokenCodec(`robustness:${tableName}`),
+    ),
+    logger: silentLogger,
+    allowedOrigins: options.allowedOrigins ?? ["http://localhost:3000"],
+  });
+  const scanClient = new DynamoDBClient({
+    endpoint: dynamo.endpoint,
+    region: "us-east-1",
+    credentials: { accessKeyId: "test", secretAccessKey: "test" },
+  });
+  const secrets = [tableName, dynamo.endpoint, appEndpoint];
+
+  const call: CallApi = async (request, callOptions = {}) => {
+    const event = apiGatewayEvent({
+      method: request.method,
+      path: request.path,
+      resource: request.path.startsWith("/todos/") ? "/todos/{id}" : request.path,
+      ...(request.query ? { query: request.query } : {}),
+      headers: request.headers ?? {},
+      ...(request.body !== undefined ? { body: request.body } : {}),
+    });
+    if (request.isBase64Encoded) event.isBase64Encoded = true;
+    const started = performance.now();
+    const result = await handler(event, lambdaContext());
+    const elapsed = performance.now() - started;
+    const response: ApiResponse = {
+      status: result.statusCode,
+      headers: lowerCased(result.headers),
+      body: result.body ?? "",
+    };
+    return checked(request, response, elapsed, secrets, callOptions);
+  };
+
+  return {
+    call,
+    tableName,
+    dynamoEndpoint: dynamo.endpoint,
+    scan: () => scanTable(scanClient, tableName),
+    async stop() {
+      documentClient.destroy();
+      scanClient.destroy();
+      await dynamo.stop();
+    },
+  };
+}
+
+export async function scanTable(
+  client: DynamoDBClient,
+  tableName: string,
+): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  for await (const page of paginateScan(
+    { client },
+    { TableName: tableName, ConsistentRead: true },
+  )) {
+    for (const item of page.Items ?? []) {
+      items.push(unmarshall(item as Record<string, AttributeValue>));
+    }
+  }
+  return items.sort((a, b) => `${a.owner}\n${a.id}`.localeCompare(`${b.owner}\n${b.id}`));
+}
+
+/** The todos of the shared partition as the table holds them (idempotency records left out). */
+export const todoItems = (items: Record<string, unknown>[]) =>
+  items.filter((item) => item.owner === "anonymous");
+
+/** The API over HTTP (the local runtime). Bodies are sent as the raw bytes given. */
+export function httpApi(baseUrl: string, secrets: string[] = []): CallApi {
+  return async (request, callOptions = {}) => {
+    const url = new URL(request.path, baseUrl);
+    for (const [name, value] of Object.entries(request.query ?? {})) {
+      url.searchParams.set(name, value);
+    }
+    const started = performance.now();
+    const answer = await fetch(url, {
+      method: request.method,
+      headers: request.headers ?? {},
+      ...(request.body !== undefined ? { body: request.body } : {}),
+    });
+    const body = await answer.text();
+    const elapsed = performance.now() - started;
+    const headers: Record<string, string> = {};
+    answer.headers.forEach((value, name) => {
+      headers[name] = value;
+    });
+    return checked(
+      request,
+      { status: answer.status, headers, body },
+      elapsed,
+      secrets,
+      callOptions,
+    );
+  };
+}
