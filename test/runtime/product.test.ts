@@ -1,0 +1,135 @@
+// The product's own template and Lambda (src/handler.ts) over the local runtime: every
+// route of openapi.yaml, and a typed client generated from the contract.
+
+import { join } from "node:path";
+import createClient from "openapi-fetch";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { paths } from "../../generated/types.ts";
+import { repoRoot, type StartedRuntime, startRuntime } from "./helpers.ts";
+
+let runtime: StartedRuntime;
+
+beforeAll(async () => {
+  runtime = await startRuntime({ template: join(repoRoot, "template.yaml") });
+}, 60_000);
+
+afterAll(async () => {
+  await runtime?.close();
+});
+
+interface Todo {
+  id: string;
+  title: string;
+  description?: string | null;
+  status: "pending" | "done";
+}
+
+async function createTodo(body: Record<string, unknown>): Promise<Response> {
+  return fetch(`${runtime.url}/todos`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(body),
+  });
+}
+
+describe("every route of the product over the runtime", () => {
+  it("creates a todo: 201 with Location and ETag", async () => {
+    const response = await createTodo({ title: "Write the runtime", status: "pending" });
+    expect(response.status).toBe(201);
+    const todo = (await response.json()) as Todo;
+    expect(todo.title).toBe("Write the runtime");
+    expect(response.headers.get("location")).toMatch(new RegExp(`/todos/${todo.id}$`));
+    expect(response.headers.get("etag")).toMatch(/^"/);
+  });
+
+  it("lists todos, filters by status and pages with nextToken", async () => {
+    for (const title of ["page one", "page two", "page three"]) {
+      expect((await createTodo({ title, status: "done" })).status).toBe(201);
+    }
+    const first = await fetch(`${runtime.url}/todos?status=done&limit=2`);
+    expect(first.status).toBe(200);
+    const page = (await first.json()) as { items: Todo[]; nextToken?: string };
+    expect(page.items).toHaveLength(2);
+    expect(page.items.every((todo) => todo.status === "done")).toBe(true);
+    expect(page.nextToken).toEqual(expect.any(String));
+    const second = await fetch(
+      `${runtime.url}/todos?status=done&limit=2&nextToken=${encodeURIComponent(page.nextToken as string)}`,
+    );
+    const rest = (await second.json()) as { items: Todo[] };
+    expect(rest.items.length).toBeGreaterThanOrEqual(1);
+    expect(rest.items.map((todo) => todo.id)).not.toContain(page.items[0]?.id);
+  });
+
+  it("reads, partially updates and deletes a todo", async () => {
+    const created = (await (
+      await createTodo({ title: "to change", description: "d" })
+    ).json()) as Todo;
+    const read = await fetch(`${runtime.url}/todos/${created.id}`);
+    expect(read.status).toBe(200);
+    expect(read.headers.get("etag")).toMatch(/^"/);
+
+    const updated = await fetch(`${runtime.url}/todos/${created.id}`, {
+      method: "PUT",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ status: "done" }),
+    });
+    expect(updated.status).toBe(200);
+    expect(await updated.json()).toMatchObject({
+      title: "to change",
+      description: "d",
+      status: "done",
+    });
+
+    const deleted = await fetch(`${runtime.url}/todos/${created.id}`, { method: "DELETE" });
+    expect(deleted.status).toBe(204);
+    const gone = await fetch(`${runtime.url}/todos/${created.id}`);
+    expect(gone.status).toBe(404);
+    expect(gone.headers.get("content-type")).toMatch(/^application\/problem\+json/);
+  });
+
+  it("answers a bad request with problem+json", async () => {
+    const response = await createTodo({ title: "" });
+    expect(response.status).toBe(400);
+    expect(response.headers.get("content-type")).toMatch(/^application\/problem\+json/);
+    expect(await response.json()).toMatchObject({ status: 400 });
+  });
+
+  it("sends every other path to the function ({proxy+} ANY), not a 403", async () => {
+    const response = await fetch(`${runtime.url}/not-a-route`);
+    expect(response.status).not.toBe(403);
+    expect(response.headers.get("content-type")).toMatch(/^application\/problem\+json/);
+  });
+
+  it("lets the function answer CORS preflight (the template's Api has no Cors)", async () => {
+    const response = await fetch(`${runtime.url}/todos`, {
+      method: "OPTIONS",
+      headers: { Origin: "http://127.0.0.1:3000", "Access-Control-Request-Method": "POST" },
+    });
+    expect(response.status).toBeLessThan(300);
+    expect(response.headers.get("access-control-allow-origin")).toBe("http://127.0.0.1:3000");
+  });
+});
+
+describe("a typed client generated from the contract", () => {
+  it("round-trips a todo with openapi-fetch", async () => {
+    const client = createClient<paths>({ baseUrl: runtime.url });
+    const created = await client.POST("/todos", { body: { title: "typed" } });
+    expect(created.response.status).toBe(201);
+    const id = created.data?.id as string;
+
+    const read = await client.GET("/todos/{id}", { params: { path: { id } } });
+    expect(read.data?.title).toBe("typed");
+
+    const updated = await client.PUT("/todos/{id}", {
+      params: { path: { id } },
+      body: { status: "done" },
+    });
+    expect(updated.data?.status).toBe("done");
+
+    const listed = await client.GET("/todos", { params: { query: { status: "done" } } });
+    expect(listed.data?.items.map((todo) => todo.id)).toContain(id);
+
+    const deleted = await client.DELETE("/todos/{id}", { params: { path: { id } } });
+    expect(deleted.response.status).toBe(204);
+  });
+});
