@@ -359,16 +359,16 @@ export class DynamoDbTodoStore implements TodoStore {
     values: Record<string, unknown>,
   ) {
     let expression = "attribute_exists(#id)";
-    if (condition.versions) {
+    if (condition.versions?.length) {
       names["#version"] = "version";
       const placeholders = condition.versions.map((version, index) => {
         values[`:version${index}`] = version;
         return `:version${index}`;
       });
+      expression += ` AND #version IN (${placeholders.join(", ")})`;
+    } else if (condition.versions) {
       // An If-Match that names no version of ours can never hold.
-      expression += placeholders.length
-        ? ` AND #version IN (${placeholders.join(", ")})`
-        : " AND attribute_not_exists(#id)";
+      expression += " AND attribute_not_exists(#id)";
     }
     return {
       ConditionExpression: expression,
