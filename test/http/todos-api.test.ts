@@ -457,6 +457,13 @@ describe("DELETE /todos/{id}", () => {
       headers: { "If-Match": '"2"' },
     });
     expect(answer.statusCode).toBe(412);
+    // A weak tag never matches If-Match (RFC 9110 strong comparison).
+    const weak = await call("deleteTodo", {
+      method: "DELETE",
+      path: `/todos/${todo.id}`,
+      headers: { "If-Match": 'W/"1"' },
+    });
+    expect(weak.statusCode).toBe(412);
     expect((await call("getTodo", { method: "GET", path: `/todos/${todo.id}` })).statusCode).toBe(
       200,
     );
