@@ -19,7 +19,7 @@ export type RouteHandler = (event: APIGatewayProxyEvent) => Promise<APIGatewayPr
 
 // The API has no sign-in yet: every caller shares one partition. A signed-in mode gives each
 // user their own by returning the authorizer's subject here.
-export const ownerOf = (_event: APIGatewayProxyEvent): string => "anonymous";
+export const ownerOf = (_event?: APIGatewayProxyEvent): string => "anonymous";
 
 const idOf = (event: APIGatewayProxyEvent) => event.pathParameters?.id as string;
 

@@ -1,0 +1,95 @@
+// `npm run seed`: creates the table from template.yaml's definition when it is missing, and
+// adds a few sample todos at DDB_ENDPOINT (default http://localhost:8000, DynamoDB Local's
+// port, where `npm start` and docker compose both listen). The samples have fixed ids, so
+// running it twice adds nothing. `npm start` calls seedSampleTodos for a new table.
+import { pathToFileURL } from "node:url";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { ownerOf } from "../src/todo-routes.ts";
+import { createDocumentClient } from "../src/todos/dynamodb-client.ts";
+import { DynamoDbTodoStore } from "../src/todos/dynamodb-todo-store.ts";
+import type { StoredTodo } from "../src/todos/todo.ts";
+import { loadCfnTemplate } from "./lib/cfn-template.ts";
+import { createTableInput, ensureTable, findTableResource } from "./lib/dynamodb-table.ts";
+
+export interface SeedTarget {
+  endpoint: string;
+  tableName: string;
+}
+
+// UUIDv7 ids from early 2026: newer todos list before them.
+const sampleTodos: StoredTodo[] = [
+  {
+    id: "019b7b5c-2c00-7000-8000-000000000001",
+    title: "Read the README",
+    description: "Two commands: npm install && npm start, then npm test.",
+    status: "done",
+    created_at: "2026-01-01T09:00:00.000Z",
+    updated_at: "2026-01-01T09:00:00.000Z",
+    version: 1,
+  },
+  {
+    id: "019b7b5c-2c00-7000-8000-000000000002",
+    title: "Try it out in Swagger UI",
+    description: "Open http://127.0.0.1:3000/docs and send GET /todos.",
+    status: "pending",
+    created_at: "2026-01-01T09:00:00.001Z",
+    updated_at: "2026-01-01T09:00:00.001Z",
+    version: 1,
+  },
+  {
+    id: "019b7b5c-2c00-7000-8000-000000000003",
+    title: "Create a todo with curl",
+    description: null,
+    status: "pending",
+    created_at: "2026-01-01T09:00:00.002Z",
+    updated_at: "2026-01-01T09:00:00.002Z",
+    version: 1,
+  },
+];
+
+/** Creates the table if needed and adds the samples that are missing. Returns how many it added. */
+export async function seedSampleTodos({ endpoint, tableName }: SeedTarget): Promise<number> {
+  const template = loadCfnTemplate(new URL("../template.yaml", import.meta.url).pathname);
+  const client = new DynamoDBClient({
+    endpoint,
+    region: process.env.AWS_REGION ?? "us-east-1",
+    credentials: { accessKeyId: "local", secretAccessKey: "local" },
+  });
+  const documentClient = createDocumentClient({ endpoint });
+  try {
+    await ensureTable(client, createTableInput(template, findTableResource(template), tableName));
+    const store = new DynamoDbTodoStore(documentClient, tableName);
+    let added = 0;
+    for (const todo of sampleTodos) {
+      try {
+        await store.create(ownerOf(), todo);
+        added++;
+      } catch (error) {
+        // Already there from an earlier run: a create never overwrites.
+        if ((error as Error).name !== "ConditionalCheckFailedException") throw error;
+      }
+    }
+    return added;
+  } finally {
+    client.destroy();
+    documentClient.destroy();
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  const target = {
+    endpoint: process.env.DDB_ENDPOINT || "http://localhost:8000",
+    tableName: process.env.TABLE_NAME || "TodosTable",
+  };
+  try {
+    const added = await seedSampleTodos(target);
+    console.log(
+      `${target.tableName} at ${target.endpoint}: ${added} sample todos added (${sampleTodos.length - added} already there)`,
+    );
+  } catch (error) {
+    console.error(
+      `seed failed: is DynamoDB listening at ${target.endpoint}? (${(error as Error).message})`,
+    );
+    process.exitCode = 1;
+  }
+}

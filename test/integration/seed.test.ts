@@ -1,0 +1,26 @@
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { seedSampleTodos } from "../../scripts/seed.ts";
+import { ownerOf } from "../../src/todo-routes.ts";
+import { createDocumentClient } from "../../src/todos/dynamodb-client.ts";
+import { DynamoDbTodoStore } from "../../src/todos/dynamodb-todo-store.ts";
+import { startDynalite, type TestDynamoDb } from "../support/dynalite.ts";
+
+let db: TestDynamoDb;
+beforeAll(async () => {
+  db = await startDynalite();
+});
+afterAll(() => db?.stop());
+
+it("creates the template's table when missing, adds the samples once, and never twice", async () => {
+  const target = { endpoint: db.endpoint, tableName: "SeededTable" };
+  expect(await seedSampleTodos(target)).toBe(3);
+  expect(await seedSampleTodos(target)).toBe(0);
+  const client = createDocumentClient({ endpoint: db.endpoint });
+  const page = await new DynamoDbTodoStore(client, target.tableName).list(ownerOf(), { limit: 10 });
+  expect(page.items.map((todo) => todo.title)).toEqual([
+    "Create a todo with curl",
+    "Try it out in Swagger UI",
+    "Read the README",
+  ]);
+  client.destroy();
+});
