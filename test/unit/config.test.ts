@@ -1,0 +1,19 @@
+import { expect, it } from "vitest";
+import { configFromEnvironment } from "../../src/config.ts";
+
+it("reads the template's variables, with AWS as the default endpoint", () => {
+  const config = configFromEnvironment({
+    TABLE_NAME: "T",
+    DDB_ENDPOINT: "",
+    ALLOWED_ORIGINS: " http://a.test , http://b.test,",
+  });
+  expect(config).toMatchObject({
+    tableName: "T",
+    ddbEndpoint: undefined,
+    allowedOrigins: ["http://a.test", "http://b.test"],
+  });
+});
+
+it("refuses to start without a table", () => {
+  expect(() => configFromEnvironment({})).toThrow(/TABLE_NAME/);
+});

@@ -1,0 +1,55 @@
+import { describe, expect, it } from "vitest";
+import { requestValidatorFor } from "../../src/http/request-validation.ts";
+import { apiGatewayEvent } from "../support/api-gateway-event.ts";
+
+describe("the generated request validators", () => {
+  it("coerce query values to their declared types for the handlers", () => {
+    const event = apiGatewayEvent({ method: "GET", path: "/todos", query: { limit: "7" } });
+    expect(requestValidatorFor("listTodos")(event)).toBe(true);
+    expect(event.queryStringParameters).toEqual({ limit: 7 });
+  });
+
+  it("never coerce the body", () => {
+    const event = {
+      ...apiGatewayEvent({ method: "POST", path: "/todos" }),
+      body: { title: 5 } as never,
+    };
+    const validate = requestValidatorFor("createTodo");
+    expect(validate(event)).toBe(false);
+    expect(validate.errors).toEqual([{ pointer: "/body/title", detail: "must be a string" }]);
+  });
+
+  it("say string-or-null once for a nullable field", () => {
+    const event = {
+      ...apiGatewayEvent({ method: "POST", path: "/todos" }),
+      body: { title: "a", description: 1 } as never,
+    };
+    const validate = requestValidatorFor("createTodo");
+    validate(event);
+    expect(validate.errors).toEqual([
+      { pointer: "/body/description", detail: "must be a string or null" },
+    ]);
+  });
+
+  it("escape field names in JSON pointers", () => {
+    const event = {
+      ...apiGatewayEvent({ method: "POST", path: "/todos" }),
+      body: { title: "a", "a/b~c": 1 } as never,
+    };
+    const validate = requestValidatorFor("createTodo");
+    validate(event);
+    expect(validate.errors).toEqual([{ pointer: "/body/a~1b~0c", detail: "is not a known field" }]);
+  });
+
+  it("check path parameters and headers", () => {
+    const event = apiGatewayEvent({ method: "GET", path: "/todos/x" });
+    event.pathParameters = { id: "x" };
+    event.headers = { "if-none-match": "y".repeat(201) };
+    const validate = requestValidatorFor("getTodo");
+    expect(validate(event)).toBe(false);
+    expect(validate.errors?.map((error) => error.pointer)).toEqual([
+      "/path/id",
+      "/header/if-none-match",
+    ]);
+  });
+});
