@@ -31,9 +31,16 @@ export async function check<T>(
   const details = await fc.check(property, runParameters(numRuns, timeLimitMs));
   if (details.failed) {
     throw new Error(
-      `${fc.defaultReportMessage(details) ?? "property failed"}\n` +
+      `${truncate(fc.defaultReportMessage(details) ?? "property failed")}\n` +
         `replay: FC_SEED=${seed} FC_PATH=${details.counterexamplePath ?? ""} npm run test:robustness`,
     );
   }
   return details.numRuns;
+}
+
+/** Counterexamples can be 200 KB bodies: keep the report readable. */
+function truncate(text: string, max = 3000): string {
+  return text.length <= max
+    ? text
+    : `${text.slice(0, max)}… (${text.length - max} more characters)`;
 }
