@@ -54,13 +54,45 @@ export class DynamoDbStartError extends Error {
 
 type Dynalite = (options: Record<string, unknown>) => Server;
 
+interface LevelDatabase {
+  open(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * dynalite opens its LevelDB lazily and throws from a callback when another process
+ * holds the folder's lock; opening it first turns that crash into a message.
+ */
+async function checkDataDirFree(dataDir: string): Promise<void> {
+  const require = createRequire(import.meta.url);
+  const levelPath = require.resolve("level", { paths: [require.resolve("dynalite")] });
+  const { Level } = require(levelPath) as { Level: new (path: string) => LevelDatabase };
+  const database = new Level(dataDir);
+  try {
+    await database.open();
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string } }).cause;
+    if (cause?.code === "LEVEL_LOCKED") {
+      throw new DynamoDbStartError(
+        `the data folder ${dataDir} is in use by another process (another npm start?): stop it, or use --data-dir DIR or --in-memory`,
+        "DATA_DIR_LOCKED",
+      );
+    }
+    throw error;
+  }
+  await database.close();
+}
+
 export async function startLocalDynamoDb(options: LocalDynamoDbOptions): Promise<LocalDynamoDb> {
   if (options.endpoint) {
     return { endpoint: options.endpoint, dataDir: undefined, close: async () => {} };
   }
   // dynalite is CommonJS without types.
   const dynalite = createRequire(import.meta.url)("dynalite") as Dynalite;
-  if (!options.inMemory) await mkdir(options.dataDir, { recursive: true });
+  if (!options.inMemory) {
+    await mkdir(options.dataDir, { recursive: true });
+    await checkDataDirFree(options.dataDir);
+  }
   const server = dynalite({
     path: options.inMemory ? undefined : options.dataDir,
     // Tables are ACTIVE at once: the runtime creates its table on every start.

@@ -38,7 +38,16 @@ function runCli(args: string[]): RunningCli {
   return { child, output: () => output, exited };
 }
 
-const fixtureArgs = ["-t", fixtureTemplate, "--port", "0", "--ddb-port", "0", "--in-memory"];
+const fixtureArgs = [
+  "-t",
+  fixtureTemplate,
+  "--port",
+  "0",
+  "--ddb-port",
+  "0",
+  "--in-memory",
+  "--no-seed",
+];
 
 async function apiUrl(cli: RunningCli): Promise<string> {
   return eventually(async () => /API\s+(http:\/\/\S+)/.exec(cli.output())?.[1], 20_000);
@@ -79,6 +88,17 @@ describe("the CLI", () => {
     expect(await cli.exited).toBe(0);
   });
 
+  it("serves the product with sample todos, as npm start does", async () => {
+    const cli = runCli(["--port", "0", "--ddb-port", "0", "--in-memory"]);
+    const url = await apiUrl(cli);
+    const response = await fetch(`${url}/todos`);
+    expect(response.status).toBe(200);
+    const { items } = (await response.json()) as { items: unknown[] };
+    expect(items.length).toBeGreaterThan(0);
+    cli.child.kill("SIGINT");
+    expect(await cli.exited).toBe(0);
+  });
+
   it("answers the request in flight on SIGTERM, then exits 0", async () => {
     const cli = runCli([...fixtureArgs, "--no-watch"]);
     const url = await apiUrl(cli);
@@ -106,6 +126,7 @@ describe("the CLI", () => {
         "--ddb-port",
         "0",
         "--in-memory",
+        "--no-seed",
       ]);
       expect(await cli.exited).toBe(1);
       const lines = cli.output().trim().split("\n");
@@ -126,6 +147,7 @@ describe("the CLI", () => {
         "--port",
         "0",
         "--in-memory",
+        "--no-seed",
         "--ddb-port",
         String(port),
       ]);
