@@ -9,6 +9,8 @@ export interface OperationRoute {
   path: string;
   /** True when the operation takes an application/json body. */
   hasBody: boolean;
+  /** Query parameters declared as integers: they arrive as strings. */
+  integerQueryParameters: readonly string[];
 }
 
 export const operations: readonly OperationRoute[] = [
@@ -16,30 +18,37 @@ export const operations: readonly OperationRoute[] = [
     "operationId": "listTodos",
     "method": "GET",
     "path": "/todos",
-    "hasBody": false
+    "hasBody": false,
+    "integerQueryParameters": [
+      "limit"
+    ]
   },
   {
     "operationId": "createTodo",
     "method": "POST",
     "path": "/todos",
-    "hasBody": true
+    "hasBody": true,
+    "integerQueryParameters": []
   },
   {
     "operationId": "getTodo",
     "method": "GET",
     "path": "/todos/{id}",
-    "hasBody": false
+    "hasBody": false,
+    "integerQueryParameters": []
   },
   {
     "operationId": "updateTodo",
     "method": "PUT",
     "path": "/todos/{id}",
-    "hasBody": true
+    "hasBody": true,
+    "integerQueryParameters": []
   },
   {
     "operationId": "deleteTodo",
     "method": "DELETE",
     "path": "/todos/{id}",
-    "hasBody": false
+    "hasBody": false,
+    "integerQueryParameters": []
   }
 ];

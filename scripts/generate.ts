@@ -61,6 +61,7 @@ interface OperationEntry {
   method: string;
   path: string;
   hasBody: boolean;
+  integerQueryParameters: string[];
 }
 const operations: OperationEntry[] = [];
 const bodySchemas: Record<string, JsonObject> = {};
@@ -73,14 +74,22 @@ for (const [path, pathItem] of Object.entries(spec.paths)) {
     if (!operation) continue;
     const { operationId } = operation;
     const jsonBody = operation.requestBody?.content["application/json"];
-    operations.push({ operationId, method: method.toUpperCase(), path, hasBody: !!jsonBody });
+    const integerQueryParameters: string[] = [];
+    operations.push({
+      operationId,
+      method: method.toUpperCase(),
+      path,
+      hasBody: !!jsonBody,
+      integerQueryParameters,
+    });
 
     if (jsonBody) {
       bodySchemas[operationId] = { $id: `${operationId}.body`, ...jsonBody.schema };
     }
 
-    // Path, query and header values arrive as strings: they are validated (and coerced to
-    // their declared types) apart from the body, whose types must never be coerced.
+    // Path, query and header values arrive as strings; src/http/request-validation.ts turns
+    // the integer ones into numbers (strictly: ajv's own coercion takes "1e400" for Infinity,
+    // which then passes every range check) before these validate them.
     const groups: Record<string, { properties: JsonObject; required: string[] }> = {
       path: { properties: {}, required: [] },
       query: { properties: {}, required: [] },
@@ -94,6 +103,9 @@ for (const [path, pathItem] of Object.entries(spec.paths)) {
       const name = parameter.in === "header" ? parameter.name.toLowerCase() : parameter.name;
       group.properties[name] = parameter.schema;
       if (parameter.required) group.required.push(name);
+      if (parameter.in === "query" && resolveRef<JsonObject>(parameter.schema).type === "integer") {
+        integerQueryParameters.push(name);
+      }
     }
     parameterSchemas[operationId] = {
       $id: `${operationId}.parameters`,
@@ -175,6 +187,8 @@ export interface OperationRoute {
   path: string;
   /** True when the operation takes an application/json body. */
   hasBody: boolean;
+  /** Query parameters declared as integers: they arrive as strings. */
+  integerQueryParameters: readonly string[];
 }
 
 export const operations: readonly OperationRoute[] = ${JSON.stringify(operations, null, 2)};
@@ -188,7 +202,7 @@ const files: Record<string, string> = {
   "operations.ts": operationTable(),
   "validators/bodies.js": compileModule(bodySchemas, {}),
   "validators/bodies.d.ts": declarations(Object.keys(bodySchemas)),
-  "validators/parameters.js": compileModule(parameterSchemas, { coerceTypes: true }),
+  "validators/parameters.js": compileModule(parameterSchemas, {}),
   "validators/parameters.d.ts": declarations(Object.keys(parameterSchemas)),
 };
 for (const [name, text] of Object.entries(files)) {

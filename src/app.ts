@@ -43,7 +43,7 @@ export function createApp({ todos, logger, allowedOrigins }: AppDependencies) {
       if (operation.hasBody) route.use(httpJsonBodyParser());
       // @middy/validator calls eventSchema(event) and reads its .errors: ours has that shape,
       // with the problems already in the client's words.
-      const eventSchema = requestValidatorFor(operation.operationId) as unknown as Ajv;
+      const eventSchema = requestValidatorFor(operation) as unknown as Ajv;
       route.use(validator({ eventSchema }));
       return { method: operation.method, path: operation.path, handler: route };
     },

@@ -4,7 +4,7 @@
 
 import type { ErrorObject, ValidateFunction } from "ajv";
 import type { APIGatewayProxyEvent } from "aws-lambda";
-import type { OperationId } from "../../generated/operations.ts";
+import type { OperationRoute } from "../../generated/operations.ts";
 import * as bodyValidators from "../../generated/validators/bodies.js";
 import * as parameterValidators from "../../generated/validators/parameters.js";
 
@@ -19,7 +19,21 @@ export type EventValidator = ((event: APIGatewayProxyEvent) => boolean) & {
   errors?: FieldProblem[] | null;
 };
 
-export function requestValidatorFor(operationId: OperationId): EventValidator {
+// Only the canonical spelling of an integer becomes a number; "1e400", "0x10" and " 5" stay
+// strings and fail the contract's `type: integer`.
+const canonicalInteger = /^-?(0|[1-9][0-9]{0,14})$/;
+
+function parseIntegers(query: Record<string, unknown>, names: readonly string[]) {
+  for (const name of names) {
+    const value = query[name];
+    if (typeof value === "string" && canonicalInteger.test(value)) query[name] = Number(value);
+  }
+}
+
+export function requestValidatorFor({
+  operationId,
+  integerQueryParameters,
+}: OperationRoute): EventValidator {
   const validateParameters = (parameterValidators as Record<string, ValidateFunction>)[operationId];
   const validateBody = (bodyValidators as Record<string, ValidateFunction | undefined>)[
     operationId
@@ -32,6 +46,7 @@ export function requestValidatorFor(operationId: OperationId): EventValidator {
       query: { ...event.queryStringParameters },
       header: { ...event.headers },
     };
+    parseIntegers(parameters.query, integerQueryParameters);
     const errors: ErrorObject[] = [];
     if (!validateParameters(parameters)) errors.push(...(validateParameters.errors ?? []));
     if (validateBody && !validateBody(event.body)) {
@@ -44,7 +59,7 @@ export function requestValidatorFor(operationId: OperationId): EventValidator {
       return false;
     }
     validate.errors = null;
-    // The handlers read the coerced values: limit as a number, not "20".
+    // The handlers read the parsed values: limit as a number, not "20".
     event.pathParameters = parameters.path as APIGatewayProxyEvent["pathParameters"];
     event.queryStringParameters = parameters.query as APIGatewayProxyEvent["queryStringParameters"];
     return true;

@@ -1,6 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { requestValidatorFor } from "../../src/http/request-validation.ts";
+import { type OperationId, operations } from "../../generated/operations.ts";
+import { requestValidatorFor as validatorForOperation } from "../../src/http/request-validation.ts";
 import { apiGatewayEvent } from "../support/api-gateway-event.ts";
+
+const requestValidatorFor = (operationId: OperationId) =>
+  validatorForOperation(operations.find((operation) => operation.operationId === operationId)!);
 
 describe("the generated request validators", () => {
   it("coerce query values to their declared types for the handlers", () => {
@@ -8,6 +12,16 @@ describe("the generated request validators", () => {
     expect(requestValidatorFor("listTodos")(event)).toBe(true);
     expect(event.queryStringParameters).toEqual({ limit: 7 });
   });
+
+  it.each([["1e400"], ["Infinity"], ["0x10"], [" 5"], ["5.0"], ["-0"], [""]])(
+    "take only canonical integers for a limit, not %j",
+    (limit) => {
+      const event = apiGatewayEvent({ method: "GET", path: "/todos", query: { limit } });
+      const validate = requestValidatorFor("listTodos");
+      expect(validate(event)).toBe(false);
+      expect(validate.errors?.[0]?.pointer).toBe("/query/limit");
+    },
+  );
 
   it("never coerce the body", () => {
     const event = {
