@@ -302,6 +302,11 @@ export interface components {
          */
         ETag: string;
         /**
+         * @description Present (`true`) when this answer replays the first answer to the same Idempotency-Key.
+         * @example true
+         */
+        IdempotentReplayed: "true";
+        /**
          * @description The path of the created todo.
          * @example /todos/0193a1b2-c3d4-7e5f-8a6b-7c8d9e0f1a2b
          */
@@ -383,6 +388,7 @@ export interface operations {
             201: {
                 headers: {
                     ETag: components["headers"]["ETag"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     Location: components["headers"]["Location"];
                     [name: string]: unknown;
                 };
