@@ -142,7 +142,12 @@ function runSchemathesis(baseUrl: string): Promise<number> {
   else args.push("--generation-database", "none");
   args.push(...positionals);
   console.log(`fuzz:contract: st ${args.join(" ")}`);
-  const child = spawn(schemathesis, args, { cwd: root, stdio: "inherit" });
+  const child = spawn(schemathesis, args, {
+    cwd: root,
+    stdio: "inherit",
+    // Hypothesis keeps its files with the reports, not in a .hypothesis/ at the root.
+    env: { HYPOTHESIS_STORAGE_DIRECTORY: resolve(root, ".build/hypothesis"), ...process.env },
+  });
   return new Promise((done) => {
     child.once("exit", (code, signal) => done(code ?? (signal ? 128 : 1)));
   });
