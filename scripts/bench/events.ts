@@ -1,0 +1,65 @@
+// API Gateway events for in-process invocation, made by the local runtime's own routing and
+// translation (scripts/local/routing.ts, events.ts), so that baseline (a) and the request
+// count see exactly the events the runtime's instances see.
+import { loadCfnTemplate } from "../lib/cfn-template.ts";
+import { buildRestEvent, newRequestId, requestRawPath } from "../local/events.ts";
+import { Router } from "../local/routing.ts";
+import { resolveLocalApp } from "../local/template.ts";
+import { templatePath } from "./artifacts.ts";
+
+export interface EventRequest {
+  method: string;
+  /** Path and query as a client sends them. */
+  rawUrl: string;
+  headers?: Record<string, string>;
+  body?: string | undefined;
+}
+
+const app = resolveLocalApp(loadCfnTemplate(templatePath), { templatePath });
+const router = new Router(app.routes);
+
+/** The event as an object (for in-process calls). */
+export function restEventObject(request: EventRequest) {
+  const match = router.match(requestRawPath(request.rawUrl), request.method);
+  const route = match?.route;
+  const api = app.apis.find((candidate) => candidate.logicalId === route?.apiLogicalId);
+  if (!match || !route || !api) throw new Error(`template.yaml routes no ${request.rawUrl}`);
+  const headers: Record<string, string> = {
+    Host: "127.0.0.1:3000",
+    "User-Agent": "npm-run-bench",
+    ...(request.body === undefined ? {} : { "Content-Type": "application/json" }),
+    ...request.headers,
+  };
+  return buildRestEvent({
+    request: {
+      method: request.method,
+      rawUrl: request.rawUrl,
+      rawHeaders: Object.entries(headers).flat(),
+      body: Buffer.from(request.body ?? ""),
+      sourceIp: "127.0.0.1",
+      httpVersion: "1.1",
+    },
+    route,
+    api,
+    pathParameters: match.pathParameters,
+    requestId: newRequestId(),
+    requestTimeEpoch: Date.now(),
+  });
+}
+
+/** The event as JSON, as the runtime posts it to an instance. */
+export const restEvent = (request: EventRequest): string =>
+  JSON.stringify(restEventObject(request));
+
+/** A Lambda context for in-process calls. */
+export const lambdaContext = {
+  callbackWaitsForEmptyEventLoop: true,
+  functionName: "TodoFunction",
+  functionVersion: "$LATEST",
+  invokedFunctionArn: "arn:aws:lambda:us-east-1:123456789012:function:TodoFunction",
+  memoryLimitInMB: "1024",
+  awsRequestId: "npm-run-bench",
+  logGroupName: "/aws/lambda/TodoFunction",
+  logStreamName: "npm-run-bench",
+  getRemainingTimeInMillis: () => 10_000,
+};

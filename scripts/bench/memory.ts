@@ -1,0 +1,86 @@
+// Memory of the local runtime under load, read from outside (/proc): the runtime's process
+// holds its Lambda instances as worker threads, so its RSS counts them; processes it started
+// (the esbuild service) are reported beside it. Sampled after the first 1,000 requests and
+// then as the count grows, with GET /todos/{id}, GET /todos?limit=20 and PUT /todos/{id} in turn.
+import { processTree, rssMb, threadCount } from "./children.ts";
+import { endpoints, jsonHeaders } from "./endpoints.ts";
+import { runLoad } from "./load.ts";
+import { round } from "./stats.ts";
+
+export interface MemorySample {
+  requests: number;
+  /** The runtime process (main thread and every instance thread), MB. */
+  rssMb: number;
+  /** Processes the runtime started (esbuild's service), MB. */
+  childrenRssMb: number;
+  threads: number;
+}
+
+export async function measureMemory(options: {
+  runtimeUrl: string;
+  runtimePid: number;
+  todoId: string;
+  firstRequests: number;
+  totalRequests: number;
+  samples: number;
+  concurrency: number;
+  log: (message: string) => void;
+}): Promise<{ samples: MemorySample[]; failures: number; requestsPerSecond: number }> {
+  const { runtimeUrl, runtimePid, todoId, firstRequests, totalRequests, log } = options;
+  const mix = endpoints.filter((endpoint) => endpoint.key !== "post");
+  const sample = async (requests: number): Promise<MemorySample> => {
+    // Let requests in flight settle (not a GC: nothing is forced from outside).
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const children = processTree(runtimePid).slice(1);
+    const figures = {
+      requests,
+      rssMb: round(rssMb(runtimePid), 1),
+      childrenRssMb: round(
+        children.reduce((sum, pid) => {
+          try {
+            return sum + rssMb(pid);
+          } catch {
+            return sum;
+          }
+        }, 0),
+        1,
+      ),
+      threads: threadCount(runtimePid),
+    };
+    log(
+      `  after ${String(requests).padStart(7)} requests: runtime RSS ${figures.rssMb} MB (${figures.threads} threads), its child processes ${figures.childrenRssMb} MB`,
+    );
+    return figures;
+  };
+
+  const samples: MemorySample[] = [];
+  let sent = 0;
+  let failures = 0;
+  let seconds = 0;
+  const send = async (amount: number) => {
+    // Split over the mix, in equal shares.
+    for (const [index, endpoint] of mix.entries()) {
+      const share = Math.floor(amount / mix.length) + (index < amount % mix.length ? 1 : 0);
+      if (share === 0) continue;
+      const run = await runLoad({
+        url: `${runtimeUrl}${endpoint.path(todoId)}`,
+        method: endpoint.method,
+        body: endpoint.body,
+        headers: endpoint.body === undefined ? {} : jsonHeaders,
+        connections: options.concurrency,
+        amount: share,
+      });
+      failures += run.failures;
+      seconds += run.durationS;
+      sent += share;
+    }
+  };
+  await send(firstRequests);
+  samples.push(await sample(sent));
+  const step = Math.ceil((totalRequests - firstRequests) / options.samples);
+  while (sent < totalRequests) {
+    await send(Math.min(step, totalRequests - sent));
+    samples.push(await sample(sent));
+  }
+  return { samples, failures, requestsPerSecond: round(sent / seconds, 1) };
+}

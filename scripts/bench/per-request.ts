@@ -1,0 +1,89 @@
+// Per request: each endpoint, at each concurrency, against the local runtime and the
+// baselines, in turns (endpoint by endpoint, target by target), so drift hits all alike.
+import { type Endpoint, endpoints, jsonHeaders } from "./endpoints.ts";
+import { restEvent } from "./events.ts";
+import { runLoad } from "./load.ts";
+import type { InProcessInvoker } from "./servers.ts";
+import { pooledFigures, type RawRun, type RunFigures } from "./stats.ts";
+
+export type TargetName = "runtime" | "in-process" | "plain" | "serverless-offline";
+
+export const targetLabels: Record<TargetName, string> = {
+  runtime: "local runtime (npm start)",
+  "in-process": "(a) handler in-process",
+  plain: "(b) plain node:http",
+  "serverless-offline": "(c) serverless-offline",
+};
+
+export type Target =
+  | { name: TargetName; url: string }
+  | { name: TargetName; invoker: InProcessInvoker };
+
+export interface PerRequestFigures extends RunFigures {
+  target: TargetName;
+  endpoint: string;
+  concurrency: number;
+}
+
+function measure(
+  target: Target,
+  endpoint: Endpoint,
+  todoId: string,
+  concurrency: number,
+  durationS: number,
+): Promise<RawRun> {
+  const path = endpoint.path(todoId);
+  if ("invoker" in target) {
+    const event = restEvent({ method: endpoint.method, rawUrl: path, body: endpoint.body });
+    return target.invoker.run(event, concurrency, durationS * 1000);
+  }
+  return runLoad({
+    url: `${target.url}${path}`,
+    method: endpoint.method,
+    body: endpoint.body,
+    headers: endpoint.body === undefined ? {} : jsonHeaders,
+    connections: concurrency,
+    durationS,
+  });
+}
+
+export async function measurePerRequest(options: {
+  targets: Target[];
+  todoId: string;
+  concurrencies: number[];
+  /** Seconds per target and figure, split over `rounds` turns. */
+  durationS: number;
+  rounds: number;
+  warmUpS: number;
+  log: (message: string) => void;
+}): Promise<PerRequestFigures[]> {
+  const { targets, todoId, concurrencies, durationS, rounds, warmUpS, log } = options;
+  const maxConcurrency = Math.max(...concurrencies);
+  // Warm every instance pool up to the highest concurrency first (no cold start is measured).
+  for (const target of targets) {
+    for (const endpoint of endpoints) {
+      await measure(target, endpoint, todoId, maxConcurrency, warmUpS);
+    }
+  }
+  const results: PerRequestFigures[] = [];
+  for (const endpoint of endpoints) {
+    for (const concurrency of concurrencies) {
+      const raw = new Map<TargetName, RawRun[]>(targets.map((target) => [target.name, []]));
+      for (let round = 0; round < rounds; round++) {
+        for (const target of targets) {
+          raw
+            .get(target.name)
+            ?.push(await measure(target, endpoint, todoId, concurrency, durationS / rounds));
+        }
+      }
+      for (const target of targets) {
+        const figures = pooledFigures(raw.get(target.name) ?? []);
+        log(
+          `  ${endpoint.label.padEnd(20)} c=${String(concurrency).padEnd(3)} ${targetLabels[target.name].padEnd(28)} ${figures.requestsPerSecond.toFixed(0).padStart(6)} req/s  p50 ${figures.p50Ms.toFixed(2)} ms  p99 ${figures.p99Ms.toFixed(2)} ms${figures.failures ? `  (${figures.failures} failed)` : ""}`,
+        );
+        results.push({ target: target.name, endpoint: endpoint.key, concurrency, ...figures });
+      }
+    }
+  }
+  return results;
+}

@@ -1,0 +1,144 @@
+// The shape of bench/results/latest.json, and the targets of the issue checked against it.
+import type { ColdStartFigures } from "./cold-start.ts";
+import type { MemorySample } from "./memory.ts";
+import type { PerRequestFigures, TargetName } from "./per-request.ts";
+import type { OperationCount } from "./request-count.ts";
+import type { ScaleFigures } from "./scale.ts";
+import { round } from "./stats.ts";
+
+export interface Machine {
+  cpuModel: string;
+  cores: number;
+  node: string;
+  platform: string;
+  /** 1-minute load average at the start and end: other work on the machine shows here. */
+  loadAverage: { start: number; end: number };
+}
+
+export interface BenchResults {
+  mode: "full" | "smoke";
+  date: string;
+  command: string;
+  machine: Machine;
+  durationS: number;
+  phasesS: Record<string, number>;
+  coldStart: {
+    rounds: number;
+    /** NODE_OPTIONS the imports ran with (the template's, as Lambda would pass it). */
+    nodeOptions: string;
+    artifacts: ColdStartFigures[];
+  };
+  perRequest: {
+    durationS: number;
+    rounds: number;
+    concurrencies: number[];
+    targets: Record<TargetName, string>;
+    runs: PerRequestFigures[];
+  };
+  dynamoDbRequests: OperationCount[];
+  scale: { sizes: number[]; loadSeconds: Record<string, number>; runs: ScaleFigures[] };
+  memory: {
+    concurrency: number;
+    requestsPerSecond: number;
+    failures: number;
+    samples: MemorySample[];
+  };
+  targets: TargetCheck[];
+}
+
+export interface TargetCheck {
+  id: string;
+  target: string;
+  met: boolean;
+  /** The figures behind the verdict, in words. */
+  figures: string;
+}
+
+const pct = (ratio: number) => `${round(ratio * 100, 1)}%`;
+
+export function checkTargets(results: Omit<BenchResults, "targets">): TargetCheck[] {
+  const checks: TargetCheck[] = [];
+  const artifact = (name: string) => results.coldStart.artifacts.find((a) => a.name === name);
+  const product = artifact("product");
+  const bare = artifact("document-client");
+  if (product && bare) {
+    const extraMs = round(product.initMs - bare.initMs);
+    checks.push({
+      id: "cold-start-init",
+      target: "initialisation ≤ bare DocumentClient baseline + 10 ms",
+      met: extraMs <= 10,
+      figures: `product ${product.initMs} ms, bare client ${bare.initMs} ms: +${extraMs} ms`,
+    });
+    const ratio = product.bytes / bare.bytes;
+    checks.push({
+      id: "cold-start-bundle",
+      target: "bundle ≤ bare DocumentClient baseline + 15%",
+      met: ratio <= 1.15,
+      figures: `product ${round(product.bytes / 1024, 1)} KiB, bare client ${round(bare.bytes / 1024, 1)} KiB: +${pct(ratio - 1)}`,
+    });
+  }
+  for (const concurrency of results.perRequest.concurrencies) {
+    const run = (target: TargetName) =>
+      results.perRequest.runs.find(
+        (r) => r.target === target && r.endpoint === "get" && r.concurrency === concurrency,
+      );
+    const runtime = run("runtime");
+    const plain = run("plain");
+    const offline = run("serverless-offline");
+    if (runtime && plain) {
+      const ratio = runtime.requestsPerSecond / plain.requestsPerSecond;
+      checks.push({
+        id: `get-vs-plain-c${concurrency}`,
+        target: `GET /todos/{id} at c=${concurrency}: runtime ≥ 80% of plain node:http (b)`,
+        met: ratio >= 0.8,
+        figures: `runtime ${runtime.requestsPerSecond} req/s, plain ${plain.requestsPerSecond} req/s: ${pct(ratio)}`,
+      });
+    }
+    if (runtime && offline) {
+      const ratio = runtime.requestsPerSecond / offline.requestsPerSecond;
+      checks.push({
+        id: `get-vs-serverless-offline-c${concurrency}`,
+        target: `GET /todos/{id} at c=${concurrency}: runtime ≥ 3× serverless-offline (c)`,
+        met: ratio >= 3,
+        figures: `runtime ${runtime.requestsPerSecond} req/s, serverless-offline ${offline.requestsPerSecond} req/s: ${round(ratio, 2)}×`,
+      });
+    }
+  }
+  const wrong = results.dynamoDbRequests.filter((count) => count.requests !== count.expected);
+  checks.push({
+    id: "dynamodb-requests",
+    target: "one DynamoDB request per operation (3 for POST with Idempotency-Key)",
+    met: wrong.length === 0 && results.dynamoDbRequests.length > 0,
+    figures:
+      wrong.length === 0
+        ? results.dynamoDbRequests.map((count) => `${count.operation} ${count.requests}`).join(", ")
+        : wrong
+            .map((count) => `${count.operation}: ${count.requests} (${count.commands.join(", ")})`)
+            .join("; "),
+  });
+  const [smallest, largest] = [Math.min(...results.scale.sizes), Math.max(...results.scale.sizes)];
+  for (const query of new Set(results.scale.runs.map((run) => run.query))) {
+    const small = results.scale.runs.find((r) => r.query === query && r.storedTodos === smallest);
+    const large = results.scale.runs.find((r) => r.query === query && r.storedTodos === largest);
+    if (!small || !large) continue;
+    const ratio = large.p50Ms / small.p50Ms;
+    checks.push({
+      id: `scale-${query}`,
+      target: `list (${query}): p50 at ${largest} todos ≤ 1.5× p50 at ${smallest}`,
+      met: ratio <= 1.5,
+      figures: `p50 ${small.p50Ms} ms at ${smallest}, ${large.p50Ms} ms at ${largest}: ${round(ratio, 2)}×`,
+    });
+  }
+  const first = results.memory.samples[0];
+  const last = results.memory.samples.at(-1);
+  if (first && last && last !== first) {
+    const ratio = last.rssMb / first.rssMb;
+    checks.push({
+      id: "memory",
+      target: `runtime RSS after ${last.requests} requests within 20% of after ${first.requests}`,
+      met: ratio <= 1.2,
+      figures: `${first.rssMb} MB after ${first.requests}, ${last.rssMb} MB after ${last.requests}: ${ratio >= 1 ? "+" : ""}${pct(ratio - 1)}`,
+    });
+  }
+  return checks;
+}

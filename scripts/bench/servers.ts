@@ -1,0 +1,106 @@
+// Starting what is measured: the shared dynalite, the local runtime (as `npm start` runs it),
+// and the baselines (a) in-process and (b) plain node:http. Baseline (c) is in
+// serverless-offline.ts.
+import { join } from "node:path";
+import { functionEnvironment } from "../local/environment.ts";
+import type { Artifact } from "./artifacts.ts";
+import { productFunction, repoRoot } from "./artifacts.ts";
+import { type Child, startChild } from "./children.ts";
+import type { InProcessRun } from "./in-process.ts";
+import type { RawRun } from "./stats.ts";
+
+const here = import.meta.dirname;
+
+export async function startDynalite(): Promise<{ endpoint: string; child: Child }> {
+  const child = await startChild({
+    name: "dynalite",
+    command: process.execPath,
+    args: [join(here, "dynalite-process.ts")],
+    ready: /dynalite listening on (http:\/\/\S+)/,
+  });
+  return { endpoint: child.match[1] as string, child };
+}
+
+/** The local runtime exactly as `npm start` runs it, on the shared dynalite and a given table. */
+export async function startRuntime(
+  ddbEndpoint: string,
+  tableName: string,
+): Promise<{ url: string; child: Child }> {
+  const child = await startChild({
+    name: "local runtime (npm start)",
+    command: process.execPath,
+    args: [
+      join(repoRoot, "scripts/local/cli.ts"),
+      "--port",
+      "0",
+      "--ddb-endpoint",
+      ddbEndpoint,
+      "--table-name",
+      tableName,
+      "--no-watch",
+      "--no-seed",
+    ],
+    cwd: repoRoot,
+    ready: /API\s+(http:\/\/\S+)/,
+    timeoutMs: 60_000,
+  });
+  return { url: child.match[1] as string, child };
+}
+
+/** What the runtime gives its Lambda instances: every baseline runs the handler with it too. */
+export function lambdaEnvironment(ddbEndpoint: string, tableName: string): Record<string, string> {
+  const fn = productFunction();
+  return functionEnvironment(
+    { ...fn, environment: { ...fn.environment, TABLE_NAME: tableName } },
+    undefined,
+    [],
+    { ddbEndpoint, handler: fn.handler },
+    () => {},
+  );
+}
+
+export async function startPlainServer(
+  environment: Record<string, string>,
+): Promise<{ url: string; child: Child }> {
+  const child = await startChild({
+    name: "plain node:http server",
+    command: process.execPath,
+    args: [join(here, "plain-server.ts")],
+    env: environment,
+    ready: /plain server listening on (http:\/\/\S+)/,
+  });
+  return { url: child.match[1] as string, child };
+}
+
+export interface InProcessInvoker {
+  child: Child;
+  run(event: string, concurrency: number, durationMs: number): Promise<RawRun>;
+}
+
+export async function startInProcess(
+  artifact: Artifact,
+  environment: Record<string, string>,
+): Promise<InProcessInvoker> {
+  const child = await startChild({
+    name: "in-process invoker",
+    command: process.execPath,
+    args: [join(here, "in-process.ts")],
+    env: { ...environment, BENCH_HANDLER_FILE: artifact.file },
+    ready: /in-process invoker ready/,
+    ipc: true,
+  });
+  return {
+    child,
+    run: (event, concurrency, durationMs) =>
+      new Promise((resolve, reject) => {
+        const onExit = () => reject(new Error(`in-process invoker exited\n${child.output()}`));
+        child.process.once("exit", onExit);
+        child.process.once("message", (message: { run: RawRun }) => {
+          child.process.off("exit", onExit);
+          resolve(message.run);
+        });
+        const run: InProcessRun = { type: "run", event, concurrency, durationMs };
+        child.process.send(run);
+      }),
+  };
+}
