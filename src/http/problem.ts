@@ -72,60 +72,64 @@ interface MiddyCause {
   data?: unknown;
 }
 
-/** The problem (and extra headers) for any error thrown while answering a request. */
-export function problemFor(error: unknown): { problem: Problem; headers: Record<string, string> } {
-  if (error instanceof HttpProblem) return { problem: error.problem, headers: error.headers };
-  if (error instanceof TodoNotFoundError)
-    return { problem: plainProblem(404, error.message), headers: {} };
-  if (error instanceof TodoVersionMismatchError) {
-    return {
-      problem: {
-        type: "/problems/precondition-failed",
-        title: "The todo has changed",
-        status: 412,
-        detail: error.message,
-      },
+type ProblemAnswer = { problem: Problem; headers: Record<string, string> };
+
+// Each domain error, in HTTP: its problem type, title and status, and any header it adds.
+const domainProblems: [
+  new (...args: never[]) => Error,
+  (error: never) => Omit<Problem, "detail"> & { headers?: Record<string, string> },
+][] = [
+  [TodoNotFoundError, () => ({ type: "about:blank", title: "Not Found", status: 404 })],
+  [
+    TodoVersionMismatchError,
+    (error: TodoVersionMismatchError) => ({
+      type: "/problems/precondition-failed",
+      title: "The todo has changed",
+      status: 412,
       headers: { ETag: etagOf({ version: error.currentVersion }) },
-    };
-  }
+    }),
+  ],
+  [
+    IdempotencyKeyInUseError,
+    () => ({
+      type: "/problems/idempotency-key-in-use",
+      title: "A request with this Idempotency-Key is in progress",
+      status: 409,
+    }),
+  ],
+  [
+    IdempotencyKeyReusedError,
+    () => ({
+      type: "/problems/idempotency-key-reused",
+      title: "The Idempotency-Key was used for another request",
+      status: 422,
+    }),
+  ],
+  [
+    StoreUnavailableError,
+    () => ({
+      type: "/problems/service-unavailable",
+      title: "Service Unavailable",
+      status: 503,
+      headers: { "Retry-After": String(retryAfterSeconds) },
+    }),
+  ],
+];
+
+/** The problem (and extra headers) for any error thrown while answering a request. */
+export function problemFor(error: unknown): ProblemAnswer {
+  if (error instanceof HttpProblem) return { problem: error.problem, headers: error.headers };
   if (error instanceof InvalidPageTokenError) {
     return {
       problem: validationProblem([{ pointer: "/query/nextToken", detail: error.message }]),
       headers: {},
     };
   }
-  if (error instanceof IdempotencyKeyInUseError) {
-    return {
-      problem: {
-        type: "/problems/idempotency-key-in-use",
-        title: "A request with this Idempotency-Key is in progress",
-        status: 409,
-        detail: error.message,
-      },
-      headers: {},
-    };
-  }
-  if (error instanceof IdempotencyKeyReusedError) {
-    return {
-      problem: {
-        type: "/problems/idempotency-key-reused",
-        title: "The Idempotency-Key was used for another request",
-        status: 422,
-        detail: error.message,
-      },
-      headers: {},
-    };
-  }
-  if (error instanceof StoreUnavailableError) {
-    return {
-      problem: {
-        type: "/problems/service-unavailable",
-        title: "Service Unavailable",
-        status: 503,
-        detail: error.message,
-      },
-      headers: { "Retry-After": String(retryAfterSeconds) },
-    };
+  for (const [errorClass, describe] of domainProblems) {
+    if (error instanceof errorClass) {
+      const { headers = {}, ...problem } = describe(error as never);
+      return { problem: { ...problem, detail: error.message }, headers };
+    }
   }
   return (
     middyProblem(error) ?? {
@@ -136,9 +140,7 @@ export function problemFor(error: unknown): { problem: Problem; headers: Record<
 }
 
 // Errors that Middy's own middlewares throw, told apart by the package in their cause.
-function middyProblem(
-  error: unknown,
-): { problem: Problem; headers: Record<string, string> } | undefined {
+function middyProblem(error: unknown): ProblemAnswer | undefined {
   if (!(error instanceof Error)) return undefined;
   const { statusCode } = error as { statusCode?: number };
   const cause = (error.cause ?? {}) as MiddyCause;
