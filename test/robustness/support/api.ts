@@ -21,8 +21,8 @@ export interface ApiRequest extends SentRequest {
 }
 
 export interface CallOptions {
-  /** This test provokes 5xx on purpose (database faults): do not count them as failures. */
-  expect5xx?: boolean;
+  /** This test provokes 503 on purpose (database faults): do not count 503 as a failure. */
+  expect503?: boolean;
 }
 
 export interface CheckedResponse extends ApiResponse {
