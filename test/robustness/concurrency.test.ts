@@ -67,7 +67,7 @@ describe(`${racers} clients racing on one todo`, () => {
 
   it("PUTs without If-Match that change different fields never lose a field", async () => {
     const { todo } = await createTodo(call, { title: "fields", description: "d0" });
-    const patches = Array.from({ length: racers }, (_, index) =>
+    const patches: Record<string, string>[] = Array.from({ length: racers }, (_, index) =>
       index % 3 === 0
         ? { title: `title ${index}` }
         : index % 3 === 1
@@ -93,7 +93,7 @@ describe(`${racers} clients racing on one todo`, () => {
     // Each field holds what its last writer (the highest version among its writers) wrote.
     for (const field of ["title", "description", "status"] as const) {
       const writers = answers
-        .map((answer, index) => ({ answer, patch: patches[index] as Record<string, string> }))
+        .map((answer, index) => ({ answer, patch: patches[index] ?? {} }))
         .filter(({ patch }) => field in patch)
         .sort(
           (a, b) =>
