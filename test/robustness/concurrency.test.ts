@@ -67,12 +67,14 @@ describe(`${racers} clients racing on one todo`, () => {
 
   it("PUTs without If-Match that change different fields never lose a field", async () => {
     const { todo } = await createTodo(call, { title: "fields", description: "d0" });
-    const patches: Record<string, string>[] = Array.from({ length: racers }, (_, index) =>
-      index % 3 === 0
-        ? { title: `title ${index}` }
-        : index % 3 === 1
-          ? { description: `description ${index}` }
-          : { status: index % 2 ? "done" : "pending" },
+    const patches = Array.from(
+      { length: racers },
+      (_, index): Record<string, string> =>
+        index % 3 === 0
+          ? { title: `title ${index}` }
+          : index % 3 === 1
+            ? { description: `description ${index}` }
+            : { status: index % 2 ? "done" : "pending" },
     );
     const answers = await Promise.all(
       patches.map((patch) => {
