@@ -14,20 +14,36 @@ export interface ColdStartFigures {
   initMs: number;
   /** Every sample, ms, in the order measured. */
   samplesMs: number[];
+  /**
+   * Median CPU time (user + system, all threads) of the import, ms: less disturbed than wall
+   * time when other work shares the machine, so it corroborates initMs.
+   */
+  cpuMs: number;
+  cpuSamplesMs: number[];
 }
 
 // Runs in the fresh process: imports the handler module and reports how long that took.
 const probe = `
+const cpuBefore = process.cpuUsage();
 const started = performance.now();
 const module = await import(process.env.BENCH_HANDLER_URL);
 const initMs = performance.now() - started;
+const cpu = process.cpuUsage(cpuBefore);
 if (typeof module[process.env.BENCH_HANDLER_EXPORT] !== "function") {
   throw new Error("the module exports no handler " + process.env.BENCH_HANDLER_EXPORT);
 }
-process.stdout.write(JSON.stringify({ initMs }));
+process.stdout.write(JSON.stringify({ initMs, cpuMs: (cpu.user + cpu.system) / 1000 }));
 `;
 
-function importOnce(artifact: Artifact, environment: Record<string, string>): Promise<number> {
+interface ImportSample {
+  initMs: number;
+  cpuMs: number;
+}
+
+function importOnce(
+  artifact: Artifact,
+  environment: Record<string, string>,
+): Promise<ImportSample> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["--input-type=module", "-e", probe], {
       cwd: artifact.dir,
@@ -52,7 +68,7 @@ function importOnce(artifact: Artifact, environment: Record<string, string>): Pr
         reject(new Error(`importing ${artifact.file} failed (exit ${code}):\n${stderr}`));
         return;
       }
-      resolve((JSON.parse(stdout) as { initMs: number }).initMs);
+      resolve(JSON.parse(stdout) as ImportSample);
     });
   });
 }
@@ -66,7 +82,7 @@ export async function measureColdStarts(
   environment: Record<string, string>,
   rounds: number,
 ): Promise<ColdStartFigures[]> {
-  const samples = new Map<string, number[]>(artifacts.map((artifact) => [artifact.name, []]));
+  const samples = new Map<string, ImportSample[]>(artifacts.map((artifact) => [artifact.name, []]));
   // One unmeasured import each: the first read of a file from disk is not a Lambda's cost.
   for (const artifact of artifacts) await importOnce(artifact, environment);
   for (let round = 0; round < rounds; round++) {
@@ -80,8 +96,10 @@ export async function measureColdStarts(
       name: artifact.name,
       bytes: artifact.bytes,
       sourceMapBytes: artifact.sourceMapBytes,
-      initMs: round(median(measured)),
-      samplesMs: measured.map((sample) => round(sample, 3)),
+      initMs: round(median(measured.map((sample) => sample.initMs))),
+      samplesMs: measured.map((sample) => round(sample.initMs, 3)),
+      cpuMs: round(median(measured.map((sample) => sample.cpuMs))),
+      cpuSamplesMs: measured.map((sample) => round(sample.cpuMs, 3)),
     };
   });
 }

@@ -24,8 +24,16 @@ export async function measureMemory(options: {
   totalRequests: number;
   samples: number;
   concurrency: number;
+  /** Stop sending after this long, whatever the count (the run has a time budget). */
+  maxSeconds: number;
   log: (message: string) => void;
-}): Promise<{ samples: MemorySample[]; failures: number; requestsPerSecond: number }> {
+}): Promise<{
+  samples: MemorySample[];
+  failures: number;
+  requestsPerSecond: number;
+  /** True when maxSeconds ran out before totalRequests. */
+  stoppedEarly: boolean;
+}> {
   const { runtimeUrl, runtimePid, todoId, firstRequests, totalRequests, log } = options;
   const mix = endpoints.filter((endpoint) => endpoint.key !== "post");
   const sample = async (requests: number): Promise<MemorySample> => {
@@ -78,9 +86,16 @@ export async function measureMemory(options: {
   await send(firstRequests);
   samples.push(await sample(sent));
   const step = Math.ceil((totalRequests - firstRequests) / options.samples);
+  const started = performance.now();
+  let stoppedEarly = false;
   while (sent < totalRequests) {
+    if ((performance.now() - started) / 1000 > options.maxSeconds) {
+      stoppedEarly = true;
+      log(`  stopped after ${options.maxSeconds} s, short of ${totalRequests} requests`);
+      break;
+    }
     await send(Math.min(step, totalRequests - sent));
     samples.push(await sample(sent));
   }
-  return { samples, failures, requestsPerSecond: round(sent / seconds, 1) };
+  return { samples, failures, requestsPerSecond: round(sent / seconds, 1), stoppedEarly };
 }

@@ -6,6 +6,8 @@ import { runLoad } from "./load.ts";
 import type { InProcessInvoker } from "./servers.ts";
 import { pooledFigures, type RawRun, type RunFigures } from "./stats.ts";
 
+const warmUpRequestsPerConnection = 4;
+
 export type TargetName = "runtime" | "in-process" | "plain" | "serverless-offline";
 
 export const targetLabels: Record<TargetName, string> = {
@@ -59,10 +61,25 @@ export async function measurePerRequest(options: {
 }): Promise<PerRequestFigures[]> {
   const { targets, todoId, concurrencies, durationS, rounds, warmUpS, log } = options;
   const maxConcurrency = Math.max(...concurrencies);
-  // Warm every instance pool up to the highest concurrency first (no cold start is measured).
+  // Warm every instance pool up to the highest concurrency first (no cold start is measured):
+  // a number of requests, not a time, since serverless-offline takes seconds per new instance.
   for (const target of targets) {
     for (const endpoint of endpoints) {
-      await measure(target, endpoint, todoId, maxConcurrency, warmUpS);
+      if ("invoker" in target) {
+        await measure(target, endpoint, todoId, maxConcurrency, warmUpS);
+        continue;
+      }
+      const warm = await runLoad({
+        url: `${target.url}${endpoint.path(todoId)}`,
+        method: endpoint.method,
+        body: endpoint.body,
+        headers: endpoint.body === undefined ? {} : jsonHeaders,
+        connections: maxConcurrency,
+        amount: maxConcurrency * warmUpRequestsPerConnection,
+      });
+      if (warm.latenciesMs.length === 0) {
+        throw new Error(`${targetLabels[target.name]}: ${endpoint.label} never answered 2xx`);
+      }
     }
   }
   const results: PerRequestFigures[] = [];

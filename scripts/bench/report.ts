@@ -37,13 +37,22 @@ export function terminalReport(results: BenchResults): string {
   const bare = results.coldStart.artifacts.find((a) => a.name === "document-client");
   out.push(
     table(
-      ["artifact", "bundle", "source map", "init (median)", "min", "vs bare client"],
+      [
+        "artifact",
+        "bundle",
+        "source map",
+        "init (median)",
+        "min",
+        "CPU (median)",
+        "vs bare client",
+      ],
       results.coldStart.artifacts.map((artifact) => [
         artifact.name,
         kib(artifact.bytes),
         kib(artifact.sourceMapBytes),
         `${artifact.initMs.toFixed(1)} ms`,
         `${Math.min(...artifact.samplesMs).toFixed(1)} ms`,
+        `${artifact.cpuMs.toFixed(1)} ms`,
         bare && artifact !== bare
           ? `${artifact.initMs - bare.initMs >= 0 ? "+" : ""}${(artifact.initMs - bare.initMs).toFixed(1)} ms, ${((artifact.bytes / bare.bytes - 1) * 100).toFixed(1)}% size`
           : "",
@@ -124,7 +133,7 @@ export function terminalReport(results: BenchResults): string {
 
   out.push("\nTargets");
   for (const check of results.targets) {
-    out.push(`  ${check.met ? "met   " : "MISSED"}  ${check.target}: ${check.figures}`);
+    out.push(`  ${check.verdict.padEnd(6)}  ${check.target}: ${check.figures}`);
   }
   return out.join("\n");
 }
@@ -241,7 +250,7 @@ export function chartSvg(results: BenchResults): string {
   const targetsY = 60 + init.height + 24 + size.height + 24;
   const targetLines = results.targets.map(
     (check, index) =>
-      `<text x="470" y="${targetsY + 16 + index * 14}" class="${check.met ? "met" : "missed"}">${check.met ? "met" : "MISSED"}: ${escapeXml(check.target)}</text>`,
+      `<text x="470" y="${targetsY + 16 + index * 14}" class="${check.verdict === "met" ? "met" : "missed"}">${check.verdict}: ${escapeXml(check.target)}</text>`,
   );
   const legendY = 60 + left.height + 8;
   const legend = targets.map(
