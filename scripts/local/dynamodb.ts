@@ -1,11 +1,10 @@
 // The embedded DynamoDB: dynalite on DynamoDB Local's port, its LevelDB files under a
 // data folder (or in memory), or an existing DynamoDB endpoint used as it is.
-
 import { mkdir } from "node:fs/promises";
-import type { Server } from "node:http";
 import { createRequire } from "node:module";
-import type { AddressInfo } from "node:net";
+import { Worker } from "node:worker_threads";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { DynamoDbWorkerData, FromDynamoDbWorker } from "./dynamodb-worker.ts";
 
 export interface LocalDynamoDbOptions {
   /** Use this DynamoDB (e.g. DynamoDB Local from docker compose) instead of dynalite. */
@@ -52,8 +51,6 @@ export class DynamoDbStartError extends Error {
   }
 }
 
-type Dynalite = (options: Record<string, unknown>) => Server;
-
 interface LevelDatabase {
   open(): Promise<void>;
   close(): Promise<void>;
@@ -87,42 +84,70 @@ export async function startLocalDynamoDb(options: LocalDynamoDbOptions): Promise
   if (options.endpoint) {
     return { endpoint: options.endpoint, dataDir: undefined, close: async () => {} };
   }
-  // dynalite is CommonJS without types.
-  const dynalite = createRequire(import.meta.url)("dynalite") as Dynalite;
   if (!options.inMemory) {
     await mkdir(options.dataDir, { recursive: true });
     await checkDataDirFree(options.dataDir);
   }
-  const server = dynalite({
+  const workerData: DynamoDbWorkerData = {
+    host: options.host,
+    port: options.port,
     path: options.inMemory ? undefined : options.dataDir,
-    // Tables are ACTIVE at once: the runtime creates its table on every start.
-    createTableMs: 0,
-    deleteTableMs: 0,
-    updateTableMs: 0,
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", (error: NodeJS.ErrnoException) => {
-      reject(
-        error.code === "EADDRINUSE"
-          ? new DynamoDbStartError(
-              `port ${options.port} is in use (DynamoDB Local running?): use --ddb-port 0 for a free port, or --ddb-endpoint http://localhost:${options.port} to use that DynamoDB`,
-              "EADDRINUSE",
-            )
-          : error,
-      );
+  };
+  const worker = new Worker(new URL("./dynamodb-worker.ts", import.meta.url), { workerData });
+  let onClosed: ((error?: string) => void) | undefined;
+  let closed = false;
+  const listening = new Promise<number>((resolve, reject) => {
+    worker.on("message", (message: FromDynamoDbWorker) => {
+      if (message.type === "listening") resolve(message.port);
+      else if (message.type === "closed") onClosed?.(message.error);
+      else if (message.type === "error") {
+        reject(
+          message.code === "EADDRINUSE"
+            ? new DynamoDbStartError(
+                `port ${options.port} is in use (DynamoDB Local running?): use --ddb-port 0 for a free port, or --ddb-endpoint http://localhost:${options.port} to use that DynamoDB`,
+                "EADDRINUSE",
+              )
+            : new DynamoDbStartError(
+                `the embedded DynamoDB failed: ${message.message}`,
+                message.code,
+              ),
+        );
+      }
     });
-    server.listen(options.port, options.host, () => resolve());
+    worker.on("error", (error) => {
+      reject(error);
+      if (!closed) console.error(`the embedded DynamoDB stopped: ${error.stack ?? error.message}`);
+    });
+    worker.on("exit", () => {
+      closed = true;
+      reject(new DynamoDbStartError("the embedded DynamoDB exited"));
+      onClosed?.();
+    });
   });
-  const { port } = server.address() as AddressInfo;
+  let port: number;
+  try {
+    port = await listening;
+  } catch (error) {
+    await worker.terminate();
+    throw error;
+  }
   let closing: Promise<void> | undefined;
   return {
     endpoint: `http://${options.host.includes(":") ? `[${options.host}]` : options.host}:${port}`,
     dataDir: options.inMemory ? undefined : options.dataDir,
     close: () => {
       closing ??= new Promise<void>((resolve, reject) => {
-        // dynalite's close() stops the HTTP server, then closes LevelDB once its writes are done.
-        server.close((error) => (error ? reject(error) : resolve()));
-        server.closeIdleConnections();
+        if (closed) {
+          resolve();
+          return;
+        }
+        onClosed = (error) => {
+          onClosed = undefined;
+          closed = true;
+          if (error) reject(new Error(error));
+          else resolve();
+        };
+        worker.postMessage({ type: "close" });
       });
       return closing;
     },

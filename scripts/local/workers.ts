@@ -8,6 +8,7 @@
 // worker.terminate() stops even a busy loop at once, which is what a Lambda timeout
 // needs. Each worker still gets its own process.env (Worker's `env` option), its own
 // module graph and globals, and a heap limit from MemorySize.
+import { availableParallelism } from "node:os";
 import type { Writable } from "node:stream";
 import { Worker } from "node:worker_threads";
 import type { FromInstance, InstanceWorkerData, ToInstance } from "./instance-worker.ts";
@@ -23,7 +24,10 @@ export interface PoolSpec {
   /** The environment each instance sees as process.env: nothing else of the server's. */
   environment: Record<string, string>;
   maxInstances: number;
-  /** How long an instance may spend loading the handler (Lambda's init phase: 10 s). */
+  /**
+   * How long an instance may spend loading the handler. Lambda allows 10 s; here cold
+   * starts share a few cores with everything else, so the default is 30 s.
+   */
   initTimeoutMs?: number;
   stdout?: Writable;
   stderr?: Writable;
@@ -90,9 +94,9 @@ class LambdaInstance {
 
     this.ready = new Promise<void>((resolve, reject) => {
       const initTimer = setTimeout(() => {
-        reject(new Error(`init did not finish within ${spec.initTimeoutMs ?? 10_000} ms`));
+        reject(new Error(`init did not finish within ${spec.initTimeoutMs ?? 30_000} ms`));
         void this.stop();
-      }, spec.initTimeoutMs ?? 10_000);
+      }, spec.initTimeoutMs ?? 30_000);
       this.#onMessage = (message) => {
         if (message.type === "ready") {
           clearTimeout(initTimer);
@@ -158,11 +162,20 @@ class LambdaInstance {
   }
 }
 
+/**
+ * Instances of one function. A request takes an idle instance, or waits in line while a
+ * new instance starts for it (up to maxInstances, as Lambda scales with concurrency);
+ * whichever instance is free first serves the head of the line. So a burst is not held
+ * up behind cold starts that compete for this machine's few cores, and cold starts run
+ * at most a few at a time.
+ */
 export class InstancePool {
   readonly #spec: PoolSpec;
   readonly #instances = new Set<LambdaInstance>();
   readonly #idle: LambdaInstance[] = [];
   readonly #waiting: Waiter[] = [];
+  readonly #maxStarting = Math.max(2, availableParallelism());
+  #starting = 0;
   #artifactDir: string | undefined;
   #generation = 0;
   #instanceCount = 0;
@@ -176,6 +189,11 @@ export class InstancePool {
     return this.#artifactDir;
   }
 
+  /** Number of live instances (for tests and the banner). */
+  get size(): number {
+    return this.#instances.size;
+  }
+
   /**
    * Serves new code from now on: idle instances of the old code stop now, busy ones
    * after their request, and one instance of the new code starts warming up.
@@ -184,19 +202,10 @@ export class InstancePool {
     this.#artifactDir = artifactDir;
     this.#generation++;
     for (const instance of this.#idle.splice(0)) this.#retire(instance);
-    if (!this.#closed) this.#prewarm();
+    if (!this.#closed && this.#instances.size < this.#spec.maxInstances) this.#start();
   }
 
-  #prewarm(): void {
-    if (this.#instances.size >= this.#spec.maxInstances || !this.#artifactDir) return;
-    const instance = this.#spawn();
-    instance.ready.then(
-      () => this.#release(instance),
-      () => this.#retire(instance),
-    );
-  }
-
-  #spawn(): LambdaInstance {
+  #start(): void {
     const instance = new LambdaInstance(
       this.#spec,
       this.#artifactDir as string,
@@ -205,13 +214,38 @@ export class InstancePool {
     );
     instance.busy = true;
     this.#instances.add(instance);
+    this.#starting++;
     instance.worker.on("exit", () => {
       this.#instances.delete(instance);
       const idleIndex = this.#idle.indexOf(instance);
       if (idleIndex >= 0) this.#idle.splice(idleIndex, 1);
-      this.#serveWaiters();
+      this.#scale();
     });
-    return instance;
+    instance.ready.then(
+      () => {
+        this.#starting--;
+        this.#release(instance);
+      },
+      (error: Error) => {
+        this.#starting--;
+        this.#retire(instance);
+        // The init failure fails an invocation, as on Lambda (Runtime.ImportModuleError...).
+        this.#waiting.shift()?.reject(error);
+        this.#scale();
+      },
+    );
+  }
+
+  /** Starts instances for requests in line that no starting instance will serve. */
+  #scale(): void {
+    if (this.#closed || !this.#artifactDir) return;
+    while (
+      this.#waiting.length > this.#starting &&
+      this.#instances.size < this.#spec.maxInstances &&
+      this.#starting < this.#maxStarting
+    ) {
+      this.#start();
+    }
   }
 
   #retire(instance: LambdaInstance): void {
@@ -224,7 +258,7 @@ export class InstancePool {
     if (instance.exited) return;
     if (this.#closed || instance.generation !== this.#generation) {
       this.#retire(instance);
-      this.#serveWaiters();
+      this.#scale();
       return;
     }
     const waiter = this.#waiting.shift();
@@ -236,32 +270,14 @@ export class InstancePool {
     }
   }
 
-  #serveWaiters(): void {
-    while (this.#waiting.length > 0 && this.#instances.size < this.#spec.maxInstances) {
-      const waiter = this.#waiting.shift() as Waiter;
-      this.#startFor(waiter);
-    }
-  }
-
-  #startFor(waiter: Waiter): void {
-    if (!this.#artifactDir) {
-      waiter.reject(new Error("the function has no successful build yet"));
-      return;
-    }
-    const instance = this.#spawn();
-    instance.ready.then(
-      () => waiter.resolve(instance),
-      (error: Error) => {
-        this.#retire(instance);
-        waiter.reject(error);
-      },
-    );
-  }
-
   #acquire(): Promise<LambdaInstance> {
     return new Promise<LambdaInstance>((resolve, reject) => {
       if (this.#closed) {
         reject(new Error("the runtime is shutting down"));
+        return;
+      }
+      if (!this.#artifactDir) {
+        reject(new Error("the function has no successful build yet"));
         return;
       }
       const idle = this.#idle.pop();
@@ -270,9 +286,8 @@ export class InstancePool {
         resolve(idle);
         return;
       }
-      const waiter = { resolve, reject };
-      if (this.#instances.size < this.#spec.maxInstances) this.#startFor(waiter);
-      else this.#waiting.push(waiter);
+      this.#waiting.push({ resolve, reject });
+      this.#scale();
     });
   }
 
@@ -281,7 +296,6 @@ export class InstancePool {
     try {
       instance = await this.#acquire();
     } catch (error) {
-      // An init failure fails the invocation, as on Lambda (Runtime.ImportModuleError...).
       return { kind: "crash", message: (error as Error).message };
     }
     const outcome = await instance.invoke(event, requestId, this.#spec.timeoutMs);
@@ -291,19 +305,14 @@ export class InstancePool {
         `${this.#spec.functionLogicalId}: ${requestId} Task timed out after ${(this.#spec.timeoutMs / 1000).toFixed(2)} seconds`,
       );
       this.#instances.delete(instance);
-      this.#serveWaiters();
+      this.#scale();
     } else if (outcome.kind === "crash") {
       this.#instances.delete(instance);
-      this.#serveWaiters();
+      this.#scale();
     } else {
       this.#release(instance);
     }
     return outcome;
-  }
-
-  /** Number of live instances (for tests and the banner). */
-  get size(): number {
-    return this.#instances.size;
   }
 
   async close(): Promise<void> {

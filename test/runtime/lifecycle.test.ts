@@ -118,7 +118,10 @@ describe("hot reload", () => {
       try {
         const source = join(dir, "functions/behaviour.ts");
         const original = await readFile(source, "utf8");
+        // A warm instance, so the slow request is inside the function when the code changes.
+        expect((await fetch(`${runtime.url}/behaviour/invocations`)).status).toBe(200);
         const inFlight = fetch(`${runtime.url}/behaviour/slow`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
         await writeFile(source, original.replace("JSON.stringify({ instance })", '"new code"'));
         const answer = await inFlight;
         expect(answer.status).toBe(200);
