@@ -282,3 +282,23 @@ export async function prepareFunction(
 export async function removeBuilds(outRoot: string): Promise<void> {
   await rm(outRoot, { recursive: true, force: true });
 }
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** Removes the build folders (<pid>-<id>) of runtimes that ended without cleaning up. */
+export async function removeStaleBuilds(buildsRoot: string): Promise<void> {
+  const entries = await readdir(buildsRoot).catch(() => [] as string[]);
+  for (const entry of entries) {
+    const pid = Number(entry.split("-")[0]);
+    if (Number.isInteger(pid) && pid > 0 && !isRunning(pid)) {
+      await rm(join(buildsRoot, entry), { recursive: true, force: true });
+    }
+  }
+}

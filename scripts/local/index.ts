@@ -1,12 +1,18 @@
 // The local API Gateway + Lambda runtime, as a function: the CLI (npm start) and test
 // suites start it the same way, each on its own ports.
 import { randomBytes } from "node:crypto";
+import { watch } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
 import type { Writable } from "node:stream";
 import { loadCfnTemplate } from "../lib/cfn-template.ts";
 import { createTableInput, ensureTable } from "../lib/dynamodb-table.ts";
-import { type PreparedFunction, prepareFunction, removeBuilds } from "./build.ts";
+import {
+  type PreparedFunction,
+  prepareFunction,
+  removeBuilds,
+  removeStaleBuilds,
+} from "./build.ts";
 import { type LocalDynamoDb, localDynamoDbClient, startLocalDynamoDb } from "./dynamodb.ts";
 import {
   type EnvVarsFile,
@@ -192,12 +198,9 @@ export async function startLocalApi(options: LocalApiOptions = {}): Promise<Loca
       client.destroy();
     }
 
-    const outRoot = join(
-      app.templateDir,
-      ".build",
-      "local",
-      `${process.pid}-${randomBytes(4).toString("hex")}`,
-    );
+    const buildsRoot = join(app.templateDir, ".build", "local");
+    await removeStaleBuilds(buildsRoot);
+    const outRoot = join(buildsRoot, `${process.pid}-${randomBytes(4).toString("hex")}`);
     cleanups.push(() => removeBuilds(outRoot));
     const pools = new Map<string, InstancePool>();
     const prepared: PreparedFunction[] = [];
@@ -254,6 +257,17 @@ export async function startLocalApi(options: LocalApiOptions = {}): Promise<Loca
       log: log.info,
       logError: log.error,
     });
+    if (options.watch ?? true) {
+      // Routes, variables and the table come from the template once, at start.
+      let warned = false;
+      const templateWatcher = watch(templatePath, () => {
+        if (warned) return;
+        warned = true;
+        log.warn(`${templatePath} changed: restart to serve the new template`);
+      });
+      templateWatcher.on("error", () => {});
+      cleanups.push(async () => templateWatcher.close());
+    }
     const address = await listen(apiServer, host, options.port ?? 3000);
     // Requests are answered before builds and instances stop, and those before the store.
     cleanups.push(() => apiServer.close());
