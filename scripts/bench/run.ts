@@ -121,7 +121,11 @@ async function main(): Promise<BenchResults> {
       running.push(plain.child);
       const inProcess = await startInProcess(artifacts.product, environment);
       running.push(inProcess.child);
-      const offline = await startServerlessOffline(artifacts.product, environment);
+      const offline = await startServerlessOffline(
+        artifacts.product,
+        environment,
+        fn.timeoutSeconds,
+      );
       running.push(offline.child);
       const targets: Target[] = [
         { name: "runtime", url: runtime.url },

@@ -61,7 +61,11 @@ export async function ensureServerlessOffline(log: (message: string) => void): P
   }
 }
 
-function serverlessYaml(artifact: Artifact, environment: Record<string, string>): string {
+function serverlessYaml(
+  artifact: Artifact,
+  environment: Record<string, string>,
+  timeoutSeconds: number,
+): string {
   const variables = Object.entries(environment)
     .map(([name, value]) => `    ${name}: ${JSON.stringify(value)}`)
     .join("\n");
@@ -76,6 +80,8 @@ provider:
   runtime: nodejs20.x
   region: us-east-1
   stage: v1
+  # template.yaml's Timeout (serverless' default, 6 s, is shorter).
+  timeout: ${timeoutSeconds}
   environment:
 ${variables}
 functions:
@@ -93,13 +99,17 @@ plugins:
 export async function startServerlessOffline(
   artifact: Artifact,
   environment: Record<string, string>,
+  timeoutSeconds: number,
 ): Promise<{ url: string; child: Child }> {
   await mkdir(serviceDir, { recursive: true });
   const name = artifact.file.slice(artifact.dir.length + 1);
   await copyFile(artifact.file, join(serviceDir, name));
   await copyFile(`${artifact.file}.map`, join(serviceDir, `${name}.map`)).catch(() => {});
   await writeFile(join(serviceDir, "package.json"), "{}\n");
-  await writeFile(join(serviceDir, "serverless.yml"), serverlessYaml(artifact, environment));
+  await writeFile(
+    join(serviceDir, "serverless.yml"),
+    serverlessYaml(artifact, environment, timeoutSeconds),
+  );
   const [httpPort, lambdaPort] = [await freePort(), await freePort()];
   const child = await startChild({
     name: "serverless-offline",
