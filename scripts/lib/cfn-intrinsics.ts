@@ -44,10 +44,15 @@ export function pseudoParameter(name: string, context: IntrinsicContext): string
   }
 }
 
-function resolveRef(name: string, context: IntrinsicContext): string {
+function resolveRef(name: string, context: IntrinsicContext): string | string[] {
   const pseudo = pseudoParameter(name, context);
   if (pseudo !== undefined) return pseudo;
-  if (name in context.parameters) return context.parameters[name] as string;
+  if (name in context.parameters) {
+    const value = context.parameters[name] as string;
+    // A list parameter's Ref is a list, as CloudFormation gives it to !Join and !Select.
+    const type = context.template.Parameters?.[name]?.Type ?? "";
+    return type === "CommaDelimitedList" || type.startsWith("List<") ? value.split(",") : value;
+  }
   if (name in context.refs) return context.refs[name] as string;
   if (name in context.template.Resources) return name;
   throw new UnresolvableIntrinsicError(`!Ref ${name}: no such parameter or resource`);
@@ -71,7 +76,7 @@ function substitute(text: string, variables: Record<string, unknown>, context: I
     if (dot > 0 && !name.startsWith("AWS::")) {
       return resolveGetAtt(name.slice(0, dot), name.slice(dot + 1), context);
     }
-    return resolveRef(name, context);
+    return String(resolveRef(name, context));
   });
 }
 

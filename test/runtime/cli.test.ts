@@ -113,6 +113,49 @@ describe("the CLI", () => {
     expect(cli.output()).toContain("stopped");
   });
 
+  it("loses no acknowledged write when stopped under load (product, data folder)", async () => {
+    const [dataDir, removeDataDir] = await scratchDir("runtime-nothing-lost");
+    const productArgs = ["--port", "0", "--ddb-port", "0", "--data-dir", dataDir, "--no-seed"];
+    try {
+      const first = runCli([...productArgs, "--no-watch"]);
+      const url = await apiUrl(first);
+      let signalled = false;
+      const writes = await Promise.all(
+        Array.from({ length: 20 }, async (_, index) => {
+          try {
+            const response = await fetch(`${url}/todos`, {
+              method: "POST",
+              headers: { "Content-Type": "application/json" },
+              body: JSON.stringify({ title: `write ${index}` }),
+            });
+            if (!signalled) {
+              signalled = true;
+              first.child.kill("SIGTERM");
+            }
+            return response.status === 201
+              ? ((await response.json()) as { id: string }).id
+              : undefined;
+          } catch {
+            return undefined; // refused after the signal: never acknowledged
+          }
+        }),
+      );
+      expect(await first.exited).toBe(0);
+      const acknowledged = writes.filter((id): id is string => id !== undefined);
+      expect(acknowledged.length).toBeGreaterThan(0);
+
+      const second = runCli([...productArgs, "--no-watch"]);
+      const againUrl = await apiUrl(second);
+      for (const id of acknowledged) {
+        expect((await fetch(`${againUrl}/todos/${id}`)).status, id).toBe(200);
+      }
+      second.child.kill("SIGTERM");
+      expect(await second.exited).toBe(0);
+    } finally {
+      await removeDataDir();
+    }
+  });
+
   it("says which flag to use when the port is in use, and exits 1", async () => {
     const blocker = createServer();
     await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));

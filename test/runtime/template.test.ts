@@ -1,0 +1,177 @@
+// Reading a SAM template as CloudFormation and the SAM CLI would: intrinsics, Globals,
+// implicit APIs, Cors and the errors a broken template gets.
+import { describe, expect, it } from "vitest";
+import { parseCfnTemplate } from "../../scripts/lib/cfn-template.ts";
+import { mergeGlobals, resolveLocalApp } from "../../scripts/local/template.ts";
+
+function resolveText(text: string, options: Partial<Parameters<typeof resolveLocalApp>[1]> = {}) {
+  return resolveLocalApp(parseCfnTemplate(text), {
+    templatePath: "/app/template.yaml",
+    ...options,
+  });
+}
+
+const functionWith = (extra: string) => `
+Parameters:
+  Stage:
+    Type: String
+    Default: dev
+  Origins:
+    Type: CommaDelimitedList
+    Default: a,b
+Conditions:
+  IsProd: !Equals [!Ref Stage, prod]
+Mappings:
+  Sizes:
+    dev: { Memory: 256 }
+Globals:
+  Function:
+    Runtime: nodejs24.x
+    Timeout: 7
+    Environment:
+      Variables:
+        SHARED: from-globals
+        REPLACED: from-globals
+Resources:
+  Table:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      AttributeDefinitions: [{ AttributeName: pk, AttributeType: S }]
+      KeySchema: [{ AttributeName: pk, KeyType: HASH }]
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: ./code
+      Handler: index.handler
+${extra}
+`;
+
+describe("reading a template", () => {
+  it("merges Globals: maps key by key, the function winning", () => {
+    expect(
+      mergeGlobals(
+        { Timeout: 3, Environment: { Variables: { A: "1", B: "1" } }, Layers: ["x"] },
+        { Environment: { Variables: { B: "2" } }, Layers: ["y"] },
+      ),
+    ).toEqual({ Timeout: 3, Environment: { Variables: { A: "1", B: "2" } }, Layers: ["x", "y"] });
+  });
+
+  it("resolves !Ref, !Sub, !GetAtt, !Join, !If, !FindInMap and !Select in variables", () => {
+    const app = resolveText(
+      functionWith(`      MemorySize: !FindInMap [Sizes, !Ref Stage, Memory]
+      Environment:
+        Variables:
+          REPLACED: from-function
+          TABLE: !Ref Table
+          ARN: !GetAtt Table.Arn
+          SUB: !Sub "\${Table}-\${Stage}-\${AWS::Region}-\${!Literal}"
+          SUB_VARS: !Sub ["\${x}/\${Fn}", { x: !Ref AWS::AccountId }]
+          JOINED: !Join [":", [a, !Ref Stage]]
+          CHOSEN: !If [IsProd, prod-value, other-value]
+          FIRST_ORIGIN: !Select [0, !Split [",", !Join [",", !Ref Origins]]]
+          NUMBER: 42`),
+      { tableNames: { Table: "local-table" } },
+    );
+    const [fn] = app.functions;
+    expect(fn?.memoryMb).toBe(256);
+    expect(fn?.timeoutSeconds).toBe(7);
+    expect(fn?.codeDir).toBe("/app/code");
+    expect(fn?.environment).toEqual({
+      SHARED: "from-globals",
+      REPLACED: "from-function",
+      TABLE: "local-table",
+      ARN: "arn:aws:dynamodb:us-east-1:123456789012:table/local-table",
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation's escaped literal
+      SUB: "local-table-dev-us-east-1-${Literal}",
+      SUB_VARS: "123456789012/Fn",
+      JOINED: "a:dev",
+      CHOSEN: "other-value",
+      FIRST_ORIGIN: "a",
+      NUMBER: "42",
+    });
+  });
+
+  it("takes a Parameter from the overrides before its Default", () => {
+    const app = resolveText(
+      functionWith(`      Environment:
+        Variables:
+          STAGE: !Ref Stage`),
+      { parameterOverrides: { Stage: "prod" } },
+    );
+    expect(app.functions[0]?.environment.STAGE).toBe("prod");
+  });
+
+  it("routes Api events without RestApiId to the implicit API (stage Prod)", () => {
+    const app = resolveText(
+      functionWith(`      Events:
+        Get:
+          Type: Api
+          Properties:
+            Path: /things/{id}
+            Method: get`),
+    );
+    expect(app.routes).toEqual([
+      expect.objectContaining({
+        apiLogicalId: "ServerlessRestApi",
+        resourcePath: "/things/{id}",
+        method: "GET",
+      }),
+    ]);
+    expect(app.apis).toEqual([
+      expect.objectContaining({ logicalId: "ServerlessRestApi", stageName: "Prod" }),
+    ]);
+  });
+
+  it("reads an Api's stage, Cors (string form) and BinaryMediaTypes", () => {
+    const app = resolveText(`
+Resources:
+  Api:
+    Type: AWS::Serverless::Api
+    Properties:
+      StageName: !Sub "\${AWS::StackName}-stage"
+      Cors: "'*'"
+      BinaryMediaTypes: [image~1png]
+`);
+    expect(app.apis[0]).toMatchObject({
+      stageName: "local-stage",
+      cors: { allowOrigin: "*", allowCredentials: false },
+      binaryMediaTypes: ["image/png"],
+    });
+  });
+
+  it("says what is wrong with a function it cannot run", () => {
+    expect(() =>
+      resolveText(`
+Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: python3.13
+      Handler: app.handler
+      CodeUri: .
+`),
+    ).toThrow(/Fn: Runtime python3.13 is not a Node.js runtime/);
+    expect(() =>
+      resolveText(
+        functionWith(`      Events:
+        Get:
+          Type: Api
+          Properties:
+            RestApiId: !Ref Missing
+            Path: /x
+            Method: get`),
+      ),
+    ).toThrow(/RestApiId names no AWS::Serverless::Api/);
+  });
+
+  it("refuses a parameter without a value", () => {
+    expect(() =>
+      resolveText(`
+Parameters:
+  Needed:
+    Type: String
+Resources: {}
+`),
+    ).toThrow(/parameter Needed has no Default/);
+  });
+});
