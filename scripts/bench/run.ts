@@ -73,7 +73,9 @@ async function firstTodo(url: string): Promise<string> {
         status: index % 4 ? "pending" : "done",
       }),
     });
-    if (answer.status !== 201) throw new Error(`POST /todos answered ${answer.status}`);
+    if (answer.status !== 201) {
+      throw new Error(`POST /todos answered ${answer.status}: ${await answer.text()}`);
+    }
     id = ((await answer.json()) as { id: string }).id;
   }
   return id;
