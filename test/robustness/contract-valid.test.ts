@@ -82,7 +82,7 @@ describe("valid requests generated from openapi.yaml", () => {
       }
       await remove(todo.id);
     });
-    await check(property, 400, 9_000);
+    await check(property, 300, 5_000);
   });
 
   it("getTodo: 200 with the todo and its ETag; If-None-Match with that ETag is 304", async () => {
@@ -111,7 +111,7 @@ describe("valid requests generated from openapi.yaml", () => {
         await remove(todo.id);
       },
     );
-    await check(property, 250, 6_000);
+    await check(property, 200, 3_000);
   });
 
   it("updateTodo: 200 with exactly the patched fields changed, readable at once", async () => {
@@ -143,7 +143,7 @@ describe("valid requests generated from openapi.yaml", () => {
         await remove(todo.id);
       },
     );
-    await check(property, 400, 9_000);
+    await check(property, 300, 4_000);
   });
 
   it("deleteTodo: 204 with no body; the todo is 404 at once, and a second delete is 404", async () => {
@@ -169,7 +169,7 @@ describe("valid requests generated from openapi.yaml", () => {
         }
       },
     );
-    await check(property, 250, 6_000);
+    await check(property, 200, 3_000);
   });
 
   it("listTodos: every page as documented; walking nextToken gives the table's todos, newest first", async () => {
@@ -194,7 +194,7 @@ describe("valid requests generated from openapi.yaml", () => {
         );
       },
     );
-    await check(property, 120, 6_000);
+    await check(property, 100, 3_000);
     expect(figures.serverErrors).toBe(0);
   });
 });

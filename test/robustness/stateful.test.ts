@@ -247,7 +247,7 @@ describe("random sequences of operations against a model", () => {
         }
       }
     });
-    await check(property, 100, 12_000);
+    await check(property, 60, 8_000);
     expect(figures.serverErrors, figures.serverErrorSamples.join("\n")).toBe(0);
     expect(figures.exposures).toBe(0);
   });

@@ -10,13 +10,15 @@ figures.seeds.push(seed);
 
 /** Multiplies every numRuns (FC_RUNS_FACTOR=10 for a long soak, 0.1 for a quick look). */
 const factor = Number(process.env.FC_RUNS_FACTOR ?? 1);
+/** Multiplies every time limit (FC_TIME_FACTOR=10 with FC_RUNS_FACTOR=10 for a soak). */
+const timeFactor = Number(process.env.FC_TIME_FACTOR ?? 1);
 
 export function runParameters(numRuns: number, timeLimitMs: number): fc.Parameters<unknown> {
   return {
     seed,
     ...(process.env.FC_PATH ? { path: process.env.FC_PATH } : {}),
     numRuns: Math.max(1, Math.round(numRuns * factor)),
-    interruptAfterTimeLimit: timeLimitMs,
+    interruptAfterTimeLimit: Math.round(timeLimitMs * timeFactor),
     markInterruptAsFailure: false,
     endOnFailure: true,
   };
