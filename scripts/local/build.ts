@@ -17,6 +17,7 @@ export interface PrepareOptions {
   deploy: (artifactDir: string) => void;
   log: (message: string) => void;
   logError: (message: string) => void;
+  warn?: (message: string) => void;
 }
 
 export interface PreparedFunction {
@@ -50,6 +51,31 @@ function asMap(value: unknown): Record<string, string> | undefined {
   return entries.length > 0 ? Object.fromEntries(entries) : undefined;
 }
 
+/**
+ * The BuildProperties `sam build` (aws-lambda-builders) turns into esbuild flags. Others
+ * are applied here too, with a warning: the deployed bundle may be built without them.
+ */
+const samBuildProperties = new Set([
+  "EntryPoints",
+  "Minify",
+  "Sourcemap",
+  "SourcesContent",
+  "Target",
+  "Format",
+  "MainFields",
+  "External",
+  "Loader",
+  "OutExtension",
+  "Banner",
+  "UseNpmCi",
+  // Not passed, but sam build always bundles with --platform=node.
+  "Platform",
+]);
+
+export function unknownBuildProperties(fn: FunctionDefinition): string[] {
+  return Object.keys(fn.build?.properties ?? {}).filter((key) => !samBuildProperties.has(key));
+}
+
 /** The esbuild options `sam build` derives from a function's BuildProperties. */
 export function esbuildOptions(fn: FunctionDefinition, outdir: string): esbuild.BuildOptions {
   const properties = fn.build?.properties ?? {};
@@ -73,6 +99,10 @@ export function esbuildOptions(fn: FunctionDefinition, outdir: string): esbuild.
     external: asList(properties.External),
     loader: asMap(properties.Loader) as Record<string, esbuild.Loader> | undefined,
     mainFields: mainFields.length > 0 ? mainFields : undefined,
+    sourcesContent:
+      properties.SourcesContent === undefined
+        ? undefined
+        : asBoolean(properties.SourcesContent, true),
     outdir,
     write: false,
     metafile: true,
@@ -174,6 +204,12 @@ async function prepareEsbuild(
 ): Promise<PreparedFunction> {
   const functionRoot = join(options.outRoot, fn.logicalId);
   const stagingDir = join(functionRoot, "out");
+  const unknown = unknownBuildProperties(fn);
+  if (unknown.length > 0) {
+    options.warn?.(
+      `${fn.logicalId}: BuildProperties ${unknown.join(", ")} applied here, but \`sam build\` may not pass them to esbuild: check the deployed bundle`,
+    );
+  }
   const context = await esbuild.context(esbuildOptions(fn, stagingDir));
   let version = 0;
   let lastGoodFolders = new Set<string>([fn.codeDir]);

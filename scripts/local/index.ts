@@ -244,6 +244,7 @@ export async function startLocalApi(options: LocalApiOptions = {}): Promise<Loca
             deploy: (artifactDir) => pool.deploy(artifactDir),
             log: log.info,
             logError: log.error,
+            warn: log.warn,
           }),
         );
       }),
