@@ -61,13 +61,10 @@ export async function seedSampleTodos({ endpoint, tableName }: SeedTarget): Prom
     const store = new DynamoDbTodoStore(documentClient, tableName);
     let added = 0;
     for (const todo of sampleTodos) {
-      try {
-        await store.create(ownerOf(), todo);
-        added++;
-      } catch (error) {
-        // Already there from an earlier run: a create never overwrites.
-        if ((error as Error).name !== "ConditionalCheckFailedException") throw error;
-      }
+      // Already there from an earlier run (or changed since by its user): leave it alone.
+      if (await store.get(ownerOf(), todo.id)) continue;
+      await store.create(ownerOf(), todo);
+      added++;
     }
     return added;
   } finally {

@@ -1,6 +1,6 @@
 // One thin handler per operation of openapi.yaml: read the checked request, call the Todo
 // rules, shape the answer. TypeScript makes sure every operation has its handler.
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
 import type { OperationId } from "../generated/operations.ts";
 import { emptyResponse, jsonResponse } from "./http/responses.ts";
 import {
@@ -15,7 +15,10 @@ import {
 } from "./todos/todo.ts";
 import type { TodoService } from "./todos/todo-service.ts";
 
-export type RouteHandler = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
+export type RouteHandler = (
+  event: APIGatewayProxyEvent,
+  context: Context,
+) => Promise<APIGatewayProxyResult>;
 
 // The API has no sign-in yet: every caller shares one partition. A signed-in mode gives each
 // user their own by returning the authorizer's subject here.
@@ -30,11 +33,13 @@ function ifMatchOf(event: APIGatewayProxyEvent): VersionCondition | undefined {
 
 export function todoRoutes(todos: TodoService): Record<OperationId, RouteHandler> {
   return {
-    async createTodo(event) {
+    async createTodo(event, context) {
       const { todo, replayed } = await todos.create(
         ownerOf(event),
         event.body as unknown as NewTodo,
         event.headers["idempotency-key"],
+        // After this invocation's deadline, a retry may take over its unfinished claim.
+        Date.now() + context.getRemainingTimeInMillis(),
       );
       return jsonResponse(201, toApiTodo(todo), {
         Location: `/todos/${todo.id}`,

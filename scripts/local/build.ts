@@ -98,6 +98,7 @@ export function esbuildOptions(fn: FunctionDefinition, outdir: string): esbuild.
     footer: asMap(properties.Footer),
     external: asList(properties.External),
     loader: asMap(properties.Loader) as Record<string, esbuild.Loader> | undefined,
+    alias: asMap(properties.Alias),
     mainFields: mainFields.length > 0 ? mainFields : undefined,
     sourcesContent:
       properties.SourcesContent === undefined

@@ -164,6 +164,18 @@ function middyProblem(error: unknown): ProblemAnswer | undefined {
         ]),
         headers: {},
       };
+    case "@middy/core":
+      // Middy answers shortly before the Lambda's own timeout would cut the request off.
+      if (error.name !== "TimeoutError") return undefined;
+      return {
+        problem: {
+          type: "/problems/service-unavailable",
+          title: "Service Unavailable",
+          status: 503,
+          detail: "The request took too long; retry shortly.",
+        },
+        headers: { "Retry-After": String(retryAfterSeconds) },
+      };
     default:
       return undefined;
   }

@@ -26,7 +26,13 @@ export function createDocumentClient(options: DynamoDbClientOptions): DynamoDBDo
     endpoint,
     region: region ?? "us-east-1",
     maxAttempts,
-    requestHandler: { connectionTimeout: connectionTimeoutMs, requestTimeout: requestTimeoutMs },
+    requestHandler: {
+      connectionTimeout: connectionTimeoutMs,
+      requestTimeout: requestTimeoutMs,
+      // Without it the handler only logs a warning when requestTimeout passes, and a hanging
+      // database holds the request until the Lambda itself times out.
+      throwOnRequestTimeout: true,
+    },
     // A local endpoint needs no real credentials; never let the SDK hunt for them there.
     ...(endpoint && !process.env.AWS_ACCESS_KEY_ID
       ? { credentials: { accessKeyId: "local", secretAccessKey: "local" } }

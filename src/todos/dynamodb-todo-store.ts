@@ -45,6 +45,7 @@ interface IdempotencyItem {
   todo: StoredTodo;
   state: IdempotencyRecord["state"];
   claimedAt: number;
+  leaseExpiresAt: number;
   /** Epoch seconds, the unit of DynamoDB's TTL, which may delete the item (late) after it. */
   expiresAt: number;
 }
@@ -115,6 +116,20 @@ export class DynamoDbTodoStore implements TodoStore {
   }
 
   async create(owner: string, todo: StoredTodo): Promise<void> {
+    try {
+      await this.#putNew(owner, todo);
+    } catch (error) {
+      // The SDK retries a write whose answer was lost; the retry then meets the write it
+      // retries. A todo already there with this fresh UUIDv7 and every field equal is this
+      // very write, done; anything else is a real conflict.
+      if (!conditionFailed(error)) throw error;
+      const stored = await this.get(owner, todo.id);
+      const fields = Object.keys(todo) as (keyof StoredTodo)[];
+      if (!stored || fields.some((field) => stored[field] !== todo[field])) throw error;
+    }
+  }
+
+  async #putNew(owner: string, todo: StoredTodo): Promise<void> {
     await this.#guard(() =>
       this.#client.send(
         new PutCommand({
@@ -278,6 +293,7 @@ export class DynamoDbTodoStore implements TodoStore {
       todo: item.todo,
       state: item.state,
       claimedAt: item.claimedAt,
+      leaseExpiresAt: item.leaseExpiresAt,
       expiresAt: item.expiresAt * 1000,
     };
   }
@@ -349,6 +365,7 @@ export class DynamoDbTodoStore implements TodoStore {
       todo: record.todo,
       state: record.state,
       claimedAt: record.claimedAt,
+      leaseExpiresAt: record.leaseExpiresAt,
       expiresAt: Math.floor(record.expiresAt / 1000),
     };
   }

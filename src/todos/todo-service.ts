@@ -26,14 +26,17 @@ export interface IdempotencyTimings {
   keyLifetimeMs: number;
   /** How long a duplicate waits for the first request to finish before answering 409. */
   inFlightWaitMs: number;
-  /** After this, an unfinished first request is taken as dead (well past the Lambda Timeout). */
-  abandonedAfterMs: number;
+  /**
+   * How long a claim holds when the caller gives no deadline of its own (the Lambda passes the
+   * end of its invocation): after it, an unfinished first request is taken as dead.
+   */
+  defaultLeaseMs: number;
 }
 
 const defaultTimings: IdempotencyTimings = {
   keyLifetimeMs: 24 * 60 * 60 * 1000,
   inFlightWaitMs: 2000,
-  abandonedAfterMs: 60_000,
+  defaultLeaseMs: 30_000,
 };
 
 export interface CreateResult {
@@ -70,13 +73,22 @@ export class TodoService {
     this.#timings = { ...defaultTimings, ...options.idempotency };
   }
 
-  async create(owner: string, input: NewTodo, idempotencyKey?: string): Promise<CreateResult> {
+  /**
+   * `deadline` (epoch ms) is when the caller's own time runs out, such as the end of the Lambda
+   * invocation: a retry that finds this request's claim unfinished after it may take over.
+   */
+  async create(
+    owner: string,
+    input: NewTodo,
+    idempotencyKey?: string,
+    deadline?: number,
+  ): Promise<CreateResult> {
     const todo = newStoredTodo(input, this.#now());
     if (idempotencyKey === undefined) {
       await this.#store.create(owner, todo);
       return { todo, replayed: false };
     }
-    return this.#createOnce(owner, input, idempotencyKey, todo);
+    return this.#createOnce(owner, input, idempotencyKey, todo, deadline);
   }
 
   async get(owner: string, id: string): Promise<StoredTodo> {
@@ -119,6 +131,7 @@ export class TodoService {
     input: NewTodo,
     key: string,
     todo: StoredTodo,
+    deadline: number | undefined,
   ): Promise<CreateResult> {
     const fingerprint = fingerprintOf(input);
     const now = this.#now().getTime();
@@ -128,26 +141,27 @@ export class TodoService {
       todo,
       state: "in_progress",
       claimedAt: now,
+      leaseExpiresAt: deadline ?? now + this.#timings.defaultLeaseMs,
       expiresAt: now + this.#timings.keyLifetimeMs,
     };
     if (await this.#store.claimIdempotencyKey(owner, claim, now)) {
       return { todo: await this.#createClaimed(owner, claim), replayed: false };
     }
 
-    const deadline = now + this.#timings.inFlightWaitMs;
+    const waitUntil = now + this.#timings.inFlightWaitMs;
     for (;;) {
       const existing = await this.#store.getIdempotencyRecord(owner, key);
       const checkedAt = this.#now().getTime();
       if (!existing || existing.expiresAt <= checkedAt) {
         // Expired between our claim and this read: start afresh (bounded by the lifetime).
-        return this.#createOnce(owner, input, key, todo);
+        return this.#createOnce(owner, input, key, todo, deadline);
       }
       if (existing.fingerprint !== fingerprint) throw new IdempotencyKeyReusedError();
       if (existing.state === "completed") return { todo: existing.todo, replayed: true };
-      if (checkedAt - existing.claimedAt > this.#timings.abandonedAfterMs) {
+      if (checkedAt > existing.leaseExpiresAt) {
         return this.#takeOverAbandoned(owner, existing, claim);
       }
-      if (checkedAt >= deadline) throw new IdempotencyKeyInUseError();
+      if (checkedAt >= waitUntil) throw new IdempotencyKeyInUseError();
       await sleep(25);
     }
   }

@@ -34,6 +34,11 @@ export interface IdempotencyRecord {
   state: "in_progress" | "completed";
   /** Epoch milliseconds. */
   claimedAt: number;
+  /**
+   * Epoch milliseconds when the request that holds the claim is over for sure (its Lambda
+   * invocation's deadline): a claim still in progress after that was abandoned.
+   */
+  leaseExpiresAt: number;
   /** Epoch milliseconds after which the key may be used afresh. */
   expiresAt: number;
 }

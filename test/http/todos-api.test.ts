@@ -1,5 +1,7 @@
 // The API as a client sees it: the Lambda called with API Gateway v1 events, a real DynamoDB
 // (dynalite) behind it, and every answer checked against openapi.yaml.
+import type { AddressInfo, Socket } from "node:net";
+import { createServer } from "node:net";
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { OperationId } from "../../generated/operations.ts";
@@ -225,6 +227,53 @@ describe("POST /todos with an Idempotency-Key", () => {
     expect((await app.scanTable()).filter((item) => item.title === "Slow")).toHaveLength(0);
   });
 
+  it("takes over a claim whose request is over without having written its todo", async () => {
+    const key = `abandoned-${Date.now()}`;
+    const abandoned = await putIdempotencyRecord(
+      key,
+      { title: "Abandoned" },
+      {
+        state: "in_progress",
+        claimedAt: Date.now() - 20_000,
+        leaseExpiresAt: Date.now() - 5_000,
+      },
+    );
+    const answer = await create({ title: "Abandoned" }, { "Idempotency-Key": key });
+    expect(answer.statusCode).toBe(201);
+    expect(answer.json.id).not.toBe(abandoned.id);
+    const again = await create({ title: "Abandoned" }, { "Idempotency-Key": key });
+    expect(again.json.id).toBe(answer.json.id);
+    expect((await app.scanTable()).filter((item) => item.title === "Abandoned")).toHaveLength(1);
+  });
+
+  it("replays the todo of a claim whose request wrote it but died before saying so", async () => {
+    const key = `died-${Date.now()}`;
+    const written = await putIdempotencyRecord(
+      key,
+      { title: "Died" },
+      {
+        state: "in_progress",
+        claimedAt: Date.now() - 20_000,
+        leaseExpiresAt: Date.now() - 5_000,
+      },
+    );
+    await app.documentClient.send(
+      new PutCommand({
+        TableName: app.tableName,
+        Item: {
+          owner: "anonymous",
+          statusId: `pending#${written.id}`,
+          ...written,
+          description: undefined,
+        },
+      }),
+    );
+    const answer = await create({ title: "Died" }, { "Idempotency-Key": key });
+    expect(answer.statusCode).toBe(201);
+    expect(answer.json.id).toBe(written.id);
+    expect(answer.headers["Idempotent-Replayed"]).toBe("true");
+  });
+
   it("creates afresh once the key has expired", async () => {
     const key = `expired-${Date.now()}`;
     const old = await putIdempotencyRecord(
@@ -260,6 +309,7 @@ async function putIdempotencyRecord(key: string, body: NewTodo, fields: Record<s
         id: key,
         fingerprint: fingerprintOf(body),
         todo,
+        leaseExpiresAt: Date.now() + 10_000,
         expiresAt: Math.floor(Date.now() / 1000) + 3600,
         ...fields,
       },
@@ -647,6 +697,23 @@ describe("GET /todos over a large table", () => {
 });
 
 describe("when DynamoDB cannot be reached", () => {
+  it("answers 503 before the Lambda's own timeout when DynamoDB hangs", async () => {
+    // Accepts connections and never answers.
+    const sockets: Socket[] = [];
+    const hanging = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => hanging.listen(0, "127.0.0.1", resolve));
+    const { port } = hanging.address() as AddressInfo;
+    const slow = buildTestApp({ endpoint: `http://127.0.0.1:${port}`, tableName: "t" });
+    const started = Date.now();
+    const answer = await slow.call({ method: "GET", path: "/todos" }, { remainingTimeMs: 1500 });
+    expect(answer.statusCode).toBe(503);
+    expect(answer.headers["Retry-After"]).toBe("1");
+    expect(Date.now() - started).toBeLessThan(1500);
+    slow.documentClient.destroy();
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => hanging.close(resolve));
+  });
+
   it("answers 503 with Retry-After and no internals", async () => {
     const down = buildTestApp({
       endpoint: "http://127.0.0.1:9",

@@ -59,8 +59,9 @@ export function apiGatewayEvent(input: EventInput): APIGatewayProxyEvent {
   };
 }
 
-export function lambdaContext(): Context {
+export function lambdaContext(remainingTimeMs = 10_000): Context {
   const awsRequestId = randomUUID();
+  const deadline = Date.now() + remainingTimeMs;
   return {
     callbackWaitsForEmptyEventLoop: true,
     functionName: "TodoFunction",
@@ -70,7 +71,7 @@ export function lambdaContext(): Context {
     awsRequestId,
     logGroupName: "/aws/lambda/TodoFunction",
     logStreamName: "test",
-    getRemainingTimeInMillis: () => 10_000,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
     done: () => {},
     fail: () => {},
     succeed: () => {},

@@ -21,7 +21,8 @@ export interface Answer {
 }
 
 export interface TestApp {
-  call(input: EventInput): Promise<Answer>;
+  /** `remainingTimeMs`: what the Lambda context says is left of the invocation (default 10 s). */
+  call(input: EventInput, options?: { remainingTimeMs?: number }): Promise<Answer>;
   /** Every item in the table, todos and idempotency records alike. */
   scanTable(): Promise<Record<string, unknown>[]>;
   tableName: string;
@@ -55,11 +56,9 @@ export function buildTestApp(options: {
   return {
     tableName: options.tableName,
     documentClient,
-    async call(input) {
-      const result = (await handler(
-        apiGatewayEvent(input),
-        lambdaContext(),
-      )) as APIGatewayProxyResult;
+    async call(input, { remainingTimeMs } = {}) {
+      const context = lambdaContext(remainingTimeMs);
+      const result = (await handler(apiGatewayEvent(input), context)) as APIGatewayProxyResult;
       const headers = Object.fromEntries(
         Object.entries(result.headers ?? {}).map(([name, value]) => [name, String(value)]),
       );
