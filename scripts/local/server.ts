@@ -35,6 +35,8 @@ export interface ApiServer {
 const maxRequestBytes = 10 * 1024 * 1024;
 /** Lambda's limit on a synchronous invocation's response. */
 const maxResponseBytes = 6 * 1024 * 1024;
+/** API Gateway's integration timeout: past it the client gets 504 while the function runs on. */
+const integrationTimeoutMs = 29_000;
 
 // Response headers API Gateway does not pass through as they are: it renames them
 // x-amzn-Remapped-<name> (its documented list for REST APIs), and sets Content-Length itself.
@@ -192,7 +194,19 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     });
     const pool = options.pools.get(route.functionLogicalId);
     if (!pool) return internalServerError();
-    const outcome = await pool.invoke(JSON.stringify(event), requestId);
+    let integrationTimer: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([
+      pool.invoke(JSON.stringify(event), requestId),
+      new Promise<"integration-timeout">((resolve) => {
+        integrationTimer = setTimeout(() => resolve("integration-timeout"), integrationTimeoutMs);
+      }),
+    ]).finally(() => clearTimeout(integrationTimer));
+    if (outcome === "integration-timeout") {
+      options.logError(
+        `${route.functionLogicalId}: ${requestId} Execution failed: endpoint request timed out (29 s)`,
+      );
+      return apiGatewayError(504, "Endpoint request timed out", "InternalServerErrorException");
+    }
     switch (outcome.kind) {
       case "result":
         if (outcome.payload.length > maxResponseBytes) {
@@ -215,7 +229,8 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
         return internalServerError();
       case "timeout":
         // Lambda's own timeout fails the invocation, which API Gateway answers 502; its
-        // 504 is for its 29 s integration timeout, which no function here reaches first.
+        // 504 is for its own 29 s integration timeout (above), which only a function with
+        // a longer Timeout reaches first.
         return internalServerError();
       case "crash":
         options.logError(`${route.functionLogicalId}: ${requestId} ${outcome.message}`);
