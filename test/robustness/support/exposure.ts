@@ -12,7 +12,7 @@ export interface SentRequest {
 }
 
 const internals: Array<[string, RegExp]> = [
-  ["a stack frame", /\bat [^\s(]+ \(|\bat (?:file|node):/],
+  ["a stack frame", /\n\s+at \S|\bat [^\s(]+ \([^)]*:\d+:\d+\)|\bat (?:file|node):/],
   ["an exception name", /Exception|Error:/],
   ["a source file", /\.(?:ts|js|mjs|cjs):\d|node_modules|\/work\/|\/tmp\//],
   [
@@ -22,9 +22,18 @@ const internals: Array<[string, RegExp]> = [
   ["a DynamoDB expression", /ConditionExpression|ExpressionAttribute|attribute_not_exists/],
 ];
 
+function decoded(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
 function requestText(request: SentRequest): string {
   return [
     request.path,
+    decoded(request.path),
     ...Object.entries(request.query ?? {}).flat(),
     ...Object.entries(request.headers ?? {}).flat(),
     request.body ?? "",
@@ -80,6 +89,13 @@ export function observe(
         `${request.method} ${request.path} → ${response.status} ${response.body.slice(0, 120)}`,
       );
     }
+  }
+  // API Gateway's own answers (403 for a path it does not route, …) never reach the
+  // function: counted apart, as the template's gateway responses decide their headers.
+  if (response.headers["x-amzn-errortype"] !== undefined) {
+    figures.inputsByClass["answered by API Gateway itself"] =
+      (figures.inputsByClass["answered by API Gateway itself"] ?? 0) + 1;
+    return [];
   }
   const problems = exposureProblems(request, response, options.secrets);
   if (problems.length) figures.exposures++;

@@ -1,0 +1,226 @@
+// Abuse and exposure, over HTTP through the local runtime: security headers on every answer
+// (errors included), CORS origins from the template's AllowedOrigins parameter, bodies over
+// 16 KB refused before they are parsed, page sizes capped, and no answer showing a stack, an
+// SDK message, a table or a file name.
+import fc from "fast-check";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type ApiRequest, type CallApi, httpApi, jsonRequest } from "./support/api.ts";
+import { contractViolations, type OperationId } from "./support/contract.ts";
+import { check, seed } from "./support/fast-check.ts";
+import { countCase, countInput, figures, reportFigures } from "./support/figures.ts";
+import { type QuietRuntime, startQuietRuntime } from "./support/runtime.ts";
+import { createTodo, expectContract } from "./support/todos.ts";
+
+const allowed = "https://app.example.com";
+let runtime: QuietRuntime;
+let call: CallApi;
+
+beforeAll(async () => {
+  console.log(`exposure: fast-check seed ${seed}`);
+  runtime = await startQuietRuntime({
+    maxInstances: 4,
+    parameterOverrides: { AllowedOrigins: `${allowed},http://localhost:5173` },
+  });
+  call = httpApi(runtime.url, [runtime.tableName ?? "", runtime.ddbEndpoint]);
+}, 60_000);
+
+afterAll(async () => {
+  await runtime?.close();
+  reportFigures(import.meta.filename);
+});
+
+describe("CORS origins come from the template's AllowedOrigins", () => {
+  it("an allowed origin is echoed; any other origin gets no Access-Control-Allow-Origin", async () => {
+    const { todo } = await createTodo(call, { title: "cors" });
+    const otherOrigins = fc.oneof(
+      fc
+        .webUrl({ withQueryParameters: false, withFragments: false })
+        .map((url) => new URL(url).origin),
+      fc.constantFrom(
+        "null",
+        `${allowed}.evil.example`,
+        allowed.replace("https", "http"),
+        `${allowed}:443`,
+        "https://app.example.co",
+        "*",
+        "http://localhost:3000",
+      ),
+    );
+    const requests = (origin: string): ApiRequest[] => [
+      { method: "GET", path: `/todos/${todo.id}`, headers: { Origin: origin } },
+      { method: "GET", path: "/todos", query: { limit: "0" }, headers: { Origin: origin } },
+      {
+        method: "OPTIONS",
+        path: `/todos/${todo.id}`,
+        headers: {
+          Origin: origin,
+          "Access-Control-Request-Method": "PUT",
+          "Access-Control-Request-Headers": "content-type,if-match",
+        },
+      },
+    ];
+    for (const request of requests(allowed)) {
+      countInput("cors: allowed origin");
+      const response = await call(request);
+      expect(response.headers["access-control-allow-origin"], request.method).toBe(allowed);
+      expect(response.exposure).toEqual([]);
+    }
+    await check(
+      fc.asyncProperty(otherOrigins, async (origin) => {
+        countCase();
+        for (const request of requests(origin)) {
+          countInput("cors: other origin");
+          const response = await call(request);
+          expect(response.headers["access-control-allow-origin"], origin).toBeUndefined();
+          expect(response.status).toBeLessThan(500);
+          expect(response.exposure).toEqual([]);
+        }
+      }),
+      60,
+      5_000,
+    );
+  });
+});
+
+describe("bodies and pages are bounded", () => {
+  it("a body over 16 KB is refused with 413 before it is parsed, whatever it holds", async () => {
+    const { todo } = await createTodo(call, { title: "big bodies" });
+    for (const [bytes, body] of [
+      [16 * 1024 + 1, "{".repeat(16 * 1024 + 1)],
+      [20_000, JSON.stringify({ title: "t", description: "d".repeat(20_000) })],
+      [1024 * 1024, "x".repeat(1024 * 1024)],
+    ] as const) {
+      for (const [operationId, method, path] of [
+        ["createTodo", "POST", "/todos"],
+        ["updateTodo", "PUT", `/todos/${todo.id}`],
+      ] as const) {
+        countInput("http: body over 16 KB");
+        const response = await call({
+          method,
+          path,
+          headers: { "Content-Type": "application/json" },
+          body,
+        });
+        expect(response.status, `${bytes} bytes`).toBe(413);
+        expectContract(operationId, response);
+      }
+    }
+    // At the limit, a valid body is accepted.
+    const description = "d".repeat(2000);
+    const atLimit = await call(jsonRequest("PUT", `/todos/${todo.id}`, { description }));
+    expect(atLimit.status).toBe(200);
+  });
+
+  it("page sizes are capped: limit over 100 is refused, and no page is longer than asked", async () => {
+    for (let index = 0; index < 105; index++) {
+      await call(jsonRequest("POST", "/todos", { title: `page filler ${index}` }));
+    }
+    for (const limit of ["101", "1000", "100000000000"]) {
+      countInput("http: page size over the cap");
+      const response = await call({ method: "GET", path: "/todos", query: { limit } });
+      expect(response.status).toBe(400);
+      expectContract("listTodos", response);
+    }
+    const full = await call({ method: "GET", path: "/todos", query: { limit: "100" } });
+    expect((full.json() as { items: unknown[] }).items).toHaveLength(100);
+    const byDefault = await call({ method: "GET", path: "/todos" });
+    expect((byDefault.json() as { items: unknown[] }).items).toHaveLength(20);
+  });
+});
+
+describe("every answer carries the security headers and shows nothing internal", () => {
+  it("holds for generated requests of every kind over HTTP, errors included", async () => {
+    const { todo } = await createTodo(call, { title: "headers" });
+    const segment = fc.string({ maxLength: 30 }).map((text) => encodeURIComponent(text));
+    const request = fc.oneof(
+      fc.record({
+        method: fc.constantFrom("GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD"),
+        path: fc.oneof(
+          fc.constant("/todos"),
+          fc.constant(`/todos/${todo.id}`),
+          segment.map((s) => `/todos/${s}`),
+          segment.map((s) => `/${s}`),
+          fc.tuple(segment, segment).map(([a, b]) => `/todos/${a}/${b}`),
+        ),
+        body: fc.option(
+          fc.oneof(
+            fc.jsonValue({ maxDepth: 3 }).map((value) => JSON.stringify(value)),
+            fc.string({ maxLength: 200 }),
+            fc.constant(JSON.stringify({ title: "ok" })),
+          ),
+        ),
+        contentType: fc.constantFrom(
+          "application/json",
+          "text/plain",
+          "application/json; charset=utf-8",
+          "",
+        ),
+      }),
+    );
+    await check(
+      fc.asyncProperty(request, async ({ method, path, body, contentType }) => {
+        countCase();
+        countInput("http: any method, path and body");
+        const hasBody = body !== null && method !== "GET" && method !== "HEAD";
+        const response = await call({
+          method,
+          path,
+          headers: contentType && hasBody ? { "Content-Type": contentType } : {},
+          ...(hasBody ? { body } : {}),
+        });
+        const what = `${method} ${path} ${body?.slice(0, 80)} → ${response.status} ${response.body.slice(0, 200)}`;
+        expect(response.status, what).toBeLessThan(500);
+        // API Gateway answers some requests itself (403 for a path it does not route, see
+        // observe()); everything the function answers carries the headers.
+        expect(response.exposure, what).toEqual([]);
+        const operationId = operationOf(method, path, todo.id);
+        if (operationId && response.headers["x-amzn-errortype"] === undefined) {
+          if (response.status < 400 || response.headers["content-type"]?.includes("problem")) {
+            expect(contractViolations(operationId, response), what).toEqual([]);
+          }
+        }
+      }),
+      300,
+      8_000,
+    );
+    expect(figures.serverErrors, figures.serverErrorSamples.join("\n")).toBe(0);
+    expect(figures.exposures).toBe(0);
+  });
+
+  it("invalid UTF-8 and odd bytes in a body: never a 5xx; what is stored is what was answered", async () => {
+    for (const bytes of [
+      Buffer.from([
+        0x7b, 0x22, 0x74, 0x69, 0x74, 0x6c, 0x65, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d,
+      ]),
+      Buffer.from([0xc3, 0x28]),
+      Buffer.from("\u0000\u0000{}", "utf8"),
+      Buffer.from('{"title":"t"}', "utf16le"),
+    ]) {
+      countInput("http: invalid UTF-8 and odd bytes");
+      const response = await fetch(`${runtime.url}/todos`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: bytes,
+      });
+      const text = await response.text();
+      // API Gateway hands the function text: invalid UTF-8 arrives as U+FFFD, a valid title.
+      expect([201, 400, 415], text).toContain(response.status);
+      if (response.status === 201) {
+        const created = JSON.parse(text) as { id: string };
+        const read = await call({ method: "GET", path: `/todos/${created.id}` });
+        expect(read.json()).toEqual(created);
+      }
+    }
+  });
+});
+
+function operationOf(method: string, path: string, id: string): OperationId | undefined {
+  if (path === "/todos")
+    return method === "GET" ? "listTodos" : method === "POST" ? "createTodo" : undefined;
+  if (path === `/todos/${id}`) {
+    return (
+      { GET: "getTodo", PUT: "updateTodo", DELETE: "deleteTodo" } as Record<string, OperationId>
+    )[method];
+  }
+  return undefined;
+}
