@@ -38,7 +38,7 @@ describe("the local runtime killed with SIGKILL in the middle of a burst of writ
     const tracked = new Map<string, Tracked>();
     let acknowledgedWrites = 0;
     let killed = false;
-    const killAfter = 150;
+    const killAfter = 100;
 
     async function writer(worker: number): Promise<void> {
       for (let round = 0; !killed; round++) {
@@ -165,7 +165,7 @@ describe("the local runtime stopped with SIGTERM", () => {
     const proxy = new FaultProxy();
     cleanups.push(() => proxy.close());
     const endpoint = await proxy.start(dynalite.endpoint);
-    const inFlight = 12;
+    const inFlight = 6;
     const runtime = await spawnCli([
       "--ddb-endpoint",
       endpoint,
@@ -176,11 +176,15 @@ describe("the local runtime stopped with SIGTERM", () => {
     ]);
     cleanups.push(() => stopCli(runtime));
     const call = httpApi(runtime.url, [runtime.tableName, endpoint]);
-    // Warm every instance, then make the database slow, so that requests are surely inside
-    // the functions when the signal comes.
-    await Promise.all(
+    // Start the instances, then make the database slow (but within the SDK's 1 s request
+    // timeout), so that requests are surely inside the functions when the signal comes.
+    const warm = await Promise.all(
       Array.from({ length: inFlight }, () => call({ method: "GET", path: "/todos" })),
     );
+    expect(warm.map((answer) => answer.status)).toEqual(
+      Array.from({ length: inFlight }, () => 200),
+    );
+    await proxy.set({ kind: "delay", ms: 500 });
     const answers = Array.from({ length: inFlight }, (_, index) => {
       countInput("sigterm: request in flight");
       return call(jsonRequest("POST", "/todos", { title: `in flight ${index}` }));
