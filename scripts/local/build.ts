@@ -17,7 +17,6 @@ export interface PrepareOptions {
   deploy: (artifactDir: string) => void;
   log: (message: string) => void;
   logError: (message: string) => void;
-  warn?: (message: string) => void;
 }
 
 export interface PreparedFunction {
@@ -26,11 +25,6 @@ export interface PreparedFunction {
 
 export class BuildError extends Error {
   override name = "BuildError";
-}
-
-function asBoolean(value: unknown, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  return value === true || value === "true";
 }
 
 function asList(value: unknown): string[] {
@@ -51,29 +45,28 @@ function asMap(value: unknown): Record<string, string> | undefined {
   return entries.length > 0 ? Object.fromEntries(entries) : undefined;
 }
 
-/**
- * The BuildProperties `sam build` (aws-lambda-builders) turns into esbuild flags. Others
- * are applied here too, with a warning: the deployed bundle may be built without them.
- */
-const samBuildProperties = new Set([
-  "EntryPoints",
-  "Minify",
-  "Sourcemap",
-  "SourcesContent",
-  "Target",
-  "Format",
-  "MainFields",
-  "External",
-  "Loader",
-  "OutExtension",
-  "Banner",
-  "UseNpmCi",
-  // Not passed, but sam build always bundles with --platform=node.
-  "Platform",
+// `sam build` (aws-lambda-builders' EsbuildCommandBuilder) passes every BuildProperty to
+// the esbuild CLI as it is: a boolean true as --key, a string as --key=value, a list as one
+// --key:item per item; it always adds --bundle --platform=node --outdir, and, unless set,
+// --target=es2020 --format=cjs --minify. The same translation, into esbuild's JS API:
+const notForEsbuild = new Set(["EntryPoints", "UseNpmCi"]);
+const setBySamBuild = new Set(["Bundle", "Platform", "Outdir"]);
+/** Options whose CLI list items are key=value pairs. */
+const mapOptions = new Set([
+  "alias",
+  "banner",
+  "define",
+  "footer",
+  "loader",
+  "logOverride",
+  "outExtension",
+  "supported",
 ]);
+/** Options whose CLI string value is a comma-separated list. */
+const commaListOptions = new Set(["mainFields", "conditions", "resolveExtensions", "target"]);
 
-export function unknownBuildProperties(fn: FunctionDefinition): string[] {
-  return Object.keys(fn.build?.properties ?? {}).filter((key) => !samBuildProperties.has(key));
+function camelCase(propertyName: string): string {
+  return propertyName.charAt(0).toLowerCase() + propertyName.slice(1);
 }
 
 /** The esbuild options `sam build` derives from a function's BuildProperties. */
@@ -83,27 +76,29 @@ export function esbuildOptions(fn: FunctionDefinition, outdir: string): esbuild.
   if (entryPoints.length === 0) {
     throw new BuildError(`${fn.logicalId}: BuildProperties has no EntryPoints`);
   }
-  const mainFields = asList(properties.MainFields);
+  const options: Record<string, unknown> = { target: "es2020", format: "cjs", minify: true };
+  for (const [property, value] of Object.entries(properties)) {
+    if (notForEsbuild.has(property) || setBySamBuild.has(property)) continue;
+    const name = camelCase(property);
+    if (typeof value === "boolean") {
+      // --key only for true; a false still replaces sam build's default (Minify: false).
+      options[name] = value;
+    } else if (Array.isArray(value)) {
+      options[name] = mapOptions.has(name) ? asMap(value) : value.map(String);
+    } else if (commaListOptions.has(name)) {
+      options[name] = asList(value);
+    } else if (value === "true" || value === "false") {
+      options[name] = value === "true";
+    } else {
+      options[name] = String(value);
+    }
+  }
   return {
+    ...(options as esbuild.BuildOptions),
     absWorkingDir: fn.codeDir,
     entryPoints,
     bundle: true,
-    platform: (properties.Platform as esbuild.Platform | undefined) ?? "node",
-    format: (properties.Format as esbuild.Format | undefined) ?? "cjs",
-    target: asList(properties.Target ?? "es2020"),
-    minify: asBoolean(properties.Minify, true),
-    sourcemap: asBoolean(properties.Sourcemap, false),
-    outExtension: asMap(properties.OutExtension),
-    banner: asMap(properties.Banner),
-    footer: asMap(properties.Footer),
-    external: asList(properties.External),
-    loader: asMap(properties.Loader) as Record<string, esbuild.Loader> | undefined,
-    alias: asMap(properties.Alias),
-    mainFields: mainFields.length > 0 ? mainFields : undefined,
-    sourcesContent:
-      properties.SourcesContent === undefined
-        ? undefined
-        : asBoolean(properties.SourcesContent, true),
+    platform: "node",
     outdir,
     write: false,
     metafile: true,
@@ -205,12 +200,6 @@ async function prepareEsbuild(
 ): Promise<PreparedFunction> {
   const functionRoot = join(options.outRoot, fn.logicalId);
   const stagingDir = join(functionRoot, "out");
-  const unknown = unknownBuildProperties(fn);
-  if (unknown.length > 0) {
-    options.warn?.(
-      `${fn.logicalId}: BuildProperties ${unknown.join(", ")} applied here, but \`sam build\` may not pass them to esbuild: check the deployed bundle`,
-    );
-  }
   const context = await esbuild.context(esbuildOptions(fn, stagingDir));
   let version = 0;
   let lastGoodFolders = new Set<string>([fn.codeDir]);

@@ -244,7 +244,6 @@ export async function startLocalApi(options: LocalApiOptions = {}): Promise<Loca
             deploy: (artifactDir) => pool.deploy(artifactDir),
             log: log.info,
             logError: log.error,
-            warn: log.warn,
           }),
         );
       }),

@@ -2,7 +2,12 @@
 // implicit APIs, Cors and the errors a broken template gets.
 import { describe, expect, it } from "vitest";
 import { parseCfnTemplate } from "../../scripts/lib/cfn-template.ts";
-import { mergeGlobals, resolveLocalApp } from "../../scripts/local/template.ts";
+import { esbuildOptions } from "../../scripts/local/build.ts";
+import {
+  type FunctionDefinition,
+  mergeGlobals,
+  resolveLocalApp,
+} from "../../scripts/local/template.ts";
 
 function resolveText(text: string, options: Partial<Parameters<typeof resolveLocalApp>[1]> = {}) {
   return resolveLocalApp(parseCfnTemplate(text), {
@@ -173,5 +178,61 @@ Parameters:
 Resources: {}
 `),
     ).toThrow(/parameter Needed has no Default/);
+  });
+});
+
+describe("building like `sam build`", () => {
+  const buildOf = (properties: string) =>
+    resolveText(`
+Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: nodejs24.x
+      Handler: handler.handler
+      CodeUri: ./
+    Metadata:
+      BuildMethod: esbuild
+      BuildProperties:
+${properties}
+`).functions[0];
+
+  it("uses sam build's defaults: es2020, CommonJS, minified, platform node", () => {
+    const fn = buildOf("        EntryPoints: [src/handler.ts]");
+    expect(esbuildOptions(fn as FunctionDefinition, "/out")).toMatchObject({
+      entryPoints: ["src/handler.ts"],
+      bundle: true,
+      platform: "node",
+      target: "es2020",
+      format: "cjs",
+      minify: true,
+      absWorkingDir: "/app",
+    });
+  });
+
+  it("passes every property on, as sam build passes them to the esbuild CLI", () => {
+    const fn = buildOf(`        Format: esm
+        Minify: false
+        Sourcemap: true
+        Target: es2024
+        Platform: browser
+        OutExtension: [.js=.mjs]
+        Banner: ["js=const a = 'x=y';"]
+        Alias: [node:http=./shim.ts]
+        External: ["@aws-sdk/*"]
+        MainFields: module,main
+        EntryPoints: [src/handler.ts]`);
+    expect(esbuildOptions(fn as FunctionDefinition, "/out")).toMatchObject({
+      format: "esm",
+      minify: false,
+      sourcemap: true,
+      target: ["es2024"],
+      platform: "node",
+      outExtension: { ".js": ".mjs" },
+      banner: { js: "const a = 'x=y';" },
+      alias: { "node:http": "./shim.ts" },
+      external: ["@aws-sdk/*"],
+      mainFields: ["module", "main"],
+    });
   });
 });
