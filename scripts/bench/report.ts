@@ -282,3 +282,50 @@ ${targetLines.join("\n")}
 </svg>
 `;
 }
+
+/** The figures as a Markdown table, for README (bench/results/summary.md). */
+export function markdownSummary(results: BenchResults): string {
+  const { machine } = results;
+  const run = (target: TargetName, endpoint: string, concurrency: number) =>
+    results.perRequest.runs.find(
+      (r) => r.target === target && r.endpoint === endpoint && r.concurrency === concurrency,
+    );
+  const targets = targetOrder.filter((target) =>
+    results.perRequest.runs.some((r) => r.target === target),
+  );
+  const lines = [
+    `Measured on ${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}, ${results.date.slice(0, 10)} (load average ${machine.loadAverage.start} → ${machine.loadAverage.end}); remake with \`${results.command}\`.`,
+    "",
+    `| Requests per second (p50 / p99 ms) | ${targets.map((target) => targetLabels[target]).join(" | ")} |`,
+    `|---|${targets.map(() => "---:").join("|")}|`,
+  ];
+  for (const endpoint of endpoints) {
+    for (const concurrency of results.perRequest.concurrencies) {
+      const cells = targets.map((target) => {
+        const figures = run(target, endpoint.key, concurrency);
+        return figures
+          ? `${figures.requestsPerSecond.toFixed(0)} (${figures.p50Ms.toFixed(1)} / ${figures.p99Ms.toFixed(1)})`
+          : "–";
+      });
+      lines.push(`| \`${endpoint.label}\` c=${concurrency} | ${cells.join(" | ")} |`);
+    }
+  }
+  lines.push(
+    "",
+    "| Cold start | bundle | init (median) | CPU (median) |",
+    "|---|---:|---:|---:|",
+    ...results.coldStart.artifacts.map(
+      (artifact) =>
+        `| ${artifact.name} | ${kib(artifact.bytes)} | ${artifact.initMs.toFixed(1)} ms | ${artifact.cpuMs.toFixed(1)} ms |`,
+    ),
+    "",
+    "| Target | Verdict | Figures |",
+    "|---|---|---|",
+    ...results.targets.map(
+      (check) =>
+        `| ${check.target} | ${check.verdict === "met" ? "met" : `**${check.verdict}**`} | ${check.figures} |`,
+    ),
+    "",
+  );
+  return lines.join("\n");
+}

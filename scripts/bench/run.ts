@@ -1,7 +1,7 @@
 // npm run bench (full) and npm run bench:smoke (--smoke: the same phases, a few seconds
 // each, for CI). Every figure is compared with baselines measured in the same run. A missed
 // target is reported (MISSED) and does not fail the run; only a broken benchmark exits non-zero.
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { buildArtifacts, productFunction, repoRoot } from "./artifacts.ts";
@@ -9,7 +9,7 @@ import type { Child } from "./children.ts";
 import { measureColdStarts } from "./cold-start.ts";
 import { measureMemory } from "./memory.ts";
 import { measurePerRequest, type Target, targetLabels } from "./per-request.ts";
-import { chartSvg, terminalReport } from "./report.ts";
+import { chartSvg, markdownSummary, terminalReport } from "./report.ts";
 import { countRequests } from "./request-count.ts";
 import { type BenchResults, checkTargets } from "./results.ts";
 import { measureScale } from "./scale.ts";
@@ -231,13 +231,23 @@ async function main(): Promise<BenchResults> {
   return { ...withoutTargets, targets: checkTargets(withoutTargets) };
 }
 
+/** --render: redraw the chart and summary from the last figures, measuring nothing. */
+async function lastResults(): Promise<BenchResults> {
+  const text = await readFile(join(settings.outDir, smoke ? "smoke.json" : "latest.json"), "utf8");
+  return JSON.parse(text) as BenchResults;
+}
+
 try {
-  const results = await main();
+  const results = process.argv.includes("--render") ? await lastResults() : await main();
   await mkdir(settings.outDir, { recursive: true });
   const jsonPath = join(settings.outDir, smoke ? "smoke.json" : "latest.json");
   const svgPath = join(settings.outDir, smoke ? "smoke.svg" : "chart.svg");
   await writeFile(jsonPath, `${JSON.stringify(results, null, 2)}\n`);
   await writeFile(svgPath, chartSvg(results));
+  await writeFile(
+    join(settings.outDir, smoke ? "smoke.md" : "summary.md"),
+    markdownSummary(results),
+  );
   log(terminalReport(results));
   const missed = results.targets.filter((check) => check.verdict === "MISSED").length;
   const voided = results.targets.filter((check) => check.verdict === "VOID").length;
