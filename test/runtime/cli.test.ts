@@ -102,13 +102,13 @@ describe("the CLI", () => {
   it("answers the request in flight on SIGTERM, then exits 0", async () => {
     const cli = runCli([...fixtureArgs, "--no-watch"]);
     const url = await apiUrl(cli);
-    const inFlight = fetch(`${url}/behaviour/slow`);
-    // Give the request time to reach the function (it takes 400 ms) before the signal.
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    const inFlight = fetch(`${url}/items?sleepMs=1500`);
+    // The function logs as it starts: the request is in flight from then on.
+    await eventually(async () => (cli.output().includes('"message":"echo"') ? true : undefined));
     cli.child.kill("SIGTERM");
     const answer = await inFlight;
     expect(answer.status).toBe(200);
-    expect(await answer.json()).toEqual({ instance: expect.any(String) });
+    expect(await answer.json()).toMatchObject({ instance: expect.any(String) });
     expect(await cli.exited).toBe(0);
     expect(cli.output()).toContain("stopped");
   });
