@@ -231,6 +231,13 @@ describe("responses as API Gateway maps them", () => {
     expect(await response.json()).toEqual({ message: "Internal server error" });
   });
 
+  it("answers 502 when the handler cannot be loaded, and says why in the log", async () => {
+    const response = await fetch(`${runtime.url}/misconfigured`);
+    expect(response.status).toBe(502);
+    expect(await response.json()).toEqual({ message: "Internal server error" });
+    expect(runtime.errors.join("\n")).toMatch(/Runtime\.HandlerNotFound: echo\.notExported/);
+  });
+
   it("answers 502 when the function runs past its Timeout, then serves the next request", async () => {
     const timedOut = await fetch(`${runtime.url}/behaviour/sleep`);
     expect(timedOut.status).toBe(502);
