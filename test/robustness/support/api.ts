@@ -23,6 +23,8 @@ export interface ApiRequest extends SentRequest {
 export interface CallOptions {
   /** This test provokes 503 on purpose (database faults): do not count 503 as a failure. */
   expect503?: boolean;
+  /** In process only: the invocation's time left (the Lambda context's), 10 s by default. */
+  remainingTimeMs?: number;
 }
 
 export interface CheckedResponse extends ApiResponse {
@@ -121,7 +123,7 @@ export async function startInProcessApi(options: InProcessOptions = {}): Promise
     });
     if (request.isBase64Encoded) event.isBase64Encoded = true;
     const started = performance.now();
-    const result = await handler(event, lambdaContext());
+    const result = await handler(event, lambdaContext(callOptions.remainingTimeMs));
     const elapsed = performance.now() - started;
     const response: ApiResponse = {
       status: result.statusCode,
