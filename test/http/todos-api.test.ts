@@ -465,6 +465,16 @@ describe("PUT /todos/{id}", () => {
     expect(answer.statusCode).toBe(404);
   });
 
+  it("answers a body over 16 KB with 413", async () => {
+    const { json: todo } = await createTodo();
+    const answer = await call("updateTodo", {
+      method: "PUT",
+      path: `/todos/${todo.id}`,
+      body: { description: "x".repeat(17_000) },
+    });
+    expect(answer.statusCode).toBe(413);
+  });
+
   it("answers a non-JSON body with 415", async () => {
     const { json: todo } = await createTodo();
     const answer = await call("updateTodo", {
@@ -497,6 +507,11 @@ describe("DELETE /todos/{id}", () => {
       (await call("deleteTodo", { method: "DELETE", path: `/todos/${missingId}` })).statusCode,
     ).toBe(404);
     expect(await app.scanTable()).toEqual(before);
+  });
+
+  it("answers a malformed id with 400", async () => {
+    const answer = await call("deleteTodo", { method: "DELETE", path: "/todos/nope" });
+    expect(answer.statusCode).toBe(400);
   });
 
   it("answers 412 for a stale If-Match and keeps the todo", async () => {
@@ -713,6 +728,26 @@ describe("when DynamoDB cannot be reached", () => {
     for (const socket of sockets) socket.destroy();
     await new Promise((resolve) => hanging.close(resolve));
   });
+
+  it.each([
+    ["listTodos", { method: "GET", path: "/todos" }],
+    ["getTodo", { method: "GET", path: `/todos/${missingId}` }],
+    ["updateTodo", { method: "PUT", path: `/todos/${missingId}`, body: { title: "x" } }],
+    ["deleteTodo", { method: "DELETE", path: `/todos/${missingId}` }],
+  ] as [OperationId, EventInput][])(
+    "answers %s with a documented 503",
+    async (operationId, input) => {
+      const down = buildTestApp({
+        endpoint: "http://127.0.0.1:9",
+        tableName: "nowhere-table",
+        clientTimeouts: { maxAttempts: 1 },
+      });
+      const answer = await down.call(input);
+      expect(contractViolations(operationId, answer)).toEqual([]);
+      expect(answer.statusCode).toBe(503);
+      down.documentClient.destroy();
+    },
+  );
 
   it("answers 503 with Retry-After and no internals", async () => {
     const down = buildTestApp({
