@@ -105,10 +105,25 @@ describe("bodies and pages are bounded", () => {
         expectContract(operationId, response);
       }
     }
-    // At the limit, a valid body is accepted.
-    const description = "d".repeat(2000);
-    const atLimit = await call(jsonRequest("PUT", `/todos/${todo.id}`, { description }));
-    expect(atLimit.status).toBe(200);
+    // The limit is exact: 16384 bytes (padded with JSON white space) pass, 16385 do not.
+    const padded = (bytes: number) => {
+      const core = JSON.stringify({ description: "at the limit" });
+      return `${core.slice(0, -1)}${" ".repeat(bytes - core.length)}}`;
+    };
+    const atLimit = await call({
+      method: "PUT",
+      path: `/todos/${todo.id}`,
+      headers: { "Content-Type": "application/json" },
+      body: padded(16 * 1024),
+    });
+    expect(atLimit.status, atLimit.body).toBe(200);
+    const overLimit = await call({
+      method: "PUT",
+      path: `/todos/${todo.id}`,
+      headers: { "Content-Type": "application/json" },
+      body: padded(16 * 1024 + 1),
+    });
+    expect(overLimit.status, overLimit.body).toBe(413);
   });
 
   it("page sizes are capped: limit over 100 is refused, and no page is longer than asked", async () => {
