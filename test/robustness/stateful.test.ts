@@ -40,6 +40,8 @@ async function expectGone(api: Real, id: string) {
   expect(response.status, `${id} should be gone`).toBe(404);
 }
 
+let keyCounter = 0;
+
 class Create implements TodoCommand {
   readonly input: unknown;
   readonly withKey: boolean;
@@ -51,7 +53,7 @@ class Create implements TodoCommand {
   async run(model: Model, api: Real) {
     countInput("stateful create");
     const headers: Record<string, string> = this.withKey
-      ? { "Idempotency-Key": `${seed}-${Math.random()}` }
+      ? { "Idempotency-Key": `${seed}-${++keyCounter}` }
       : {};
     const { todo, etag } = await createTodo(api.call, this.input, headers);
     model.todos.set(todo.id, { todo, etag });
