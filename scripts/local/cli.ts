@@ -2,7 +2,7 @@
 // Flags mirror `sam local start-api` where they overlap; the work is in ./index.ts.
 import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { type SeedTarget, startLocalApi } from "./index.ts";
+import { type LocalApi, type SeedTarget, startLocalApi } from "./index.ts";
 
 const usage = `Usage: npm start -- [options]   (node scripts/local/cli.ts [options])
 
@@ -99,7 +99,30 @@ async function main(): Promise<void> {
     fail(`--max-instances ${values["max-instances"]} is not a positive whole number`);
   }
 
-  let api: Awaited<ReturnType<typeof startLocalApi>>;
+  // Listening for signals before anything starts: a signal during startup stops the
+  // runtime as soon as it is up, instead of killing it halfway (data folder locked...).
+  let api: LocalApi | undefined;
+  let stopping = false;
+  const stopApi = (running: LocalApi) =>
+    running.close().then(
+      () => {
+        console.log("stopped");
+        process.exit(0);
+      },
+      (error: Error) => fail(`while stopping: ${error.message}`),
+    );
+  const stop = (signal: string) => {
+    if (stopping) {
+      console.error(`${signal} again: exiting without waiting`);
+      process.exit(1);
+    }
+    stopping = true;
+    console.log(`${signal}: answering requests in flight, then stopping`);
+    if (api) void stopApi(api);
+  };
+  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGTERM", () => stop("SIGTERM"));
+
   try {
     api = await startLocalApi({
       template: values.template,
@@ -121,10 +144,19 @@ async function main(): Promise<void> {
     fail((error as Error).message);
   }
 
+  if (stopping) {
+    await stopApi(api);
+    return;
+  }
+  const pathWidth = Math.max(0, ...api.routes.map((route) => route.path.length));
   console.log(
     [
       "",
-      `  API        ${api.url}   (routes of ${values.template ?? "template.yaml"}: ${api.functions.join(", ")})`,
+      `  API        ${api.url}   (${values.template ?? "template.yaml"}, routes at the root as with sam local)`,
+      ...api.routes.map(
+        (route) =>
+          `               ${route.method.padEnd(7)} ${route.path.padEnd(pathWidth)}  → ${route.functionId}`,
+      ),
       `  Docs       ${api.url}/docs   (contract: ${api.url}/openapi.yaml)`,
       `  DynamoDB   ${api.ddbEndpoint}   table ${api.tableName ?? "(none)"}`,
       `  Data       ${api.dataDir ?? (values["ddb-endpoint"] ? "kept by that DynamoDB" : "in memory: nothing is kept")}`,
@@ -134,25 +166,6 @@ async function main(): Promise<void> {
       "",
     ].join("\n"),
   );
-
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) {
-      console.error(`${signal} again: exiting without waiting`);
-      process.exit(1);
-    }
-    stopping = true;
-    console.log(`${signal}: answering requests in flight, then stopping`);
-    api.close().then(
-      () => {
-        console.log("stopped");
-        process.exit(0);
-      },
-      (error: Error) => fail(`while stopping: ${error.message}`),
-    );
-  };
-  process.on("SIGINT", () => stop("SIGINT"));
-  process.on("SIGTERM", () => stop("SIGTERM"));
 }
 
 function parseCommandLine() {

@@ -83,6 +83,8 @@ export interface LocalApi {
   /** Where the data is kept, or undefined (in memory, or an external DynamoDB). */
   dataDir: string | undefined;
   functions: string[];
+  /** The template's Api routes, as served (at the root, without the stage). */
+  routes: Array<{ method: string; path: string; functionId: string }>;
   /** Stops accepting, answers requests in flight, stops instances and closes the store. */
   close(): Promise<void>;
 }
@@ -281,6 +283,11 @@ export async function startLocalApi(options: LocalApiOptions = {}): Promise<Loca
       tableNames: Object.fromEntries(app.tables.map((table) => [table.logicalId, table.tableName])),
       dataDir: database.dataDir,
       functions: app.functions.map((fn) => fn.logicalId),
+      routes: app.routes.map((route) => ({
+        method: route.method,
+        path: route.resourcePath,
+        functionId: route.functionLogicalId,
+      })),
       close: () => {
         closing ??= cleanUp();
         return closing;

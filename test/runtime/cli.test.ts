@@ -16,7 +16,7 @@ const children: ChildProcess[] = [];
 
 afterEach(() => {
   for (const child of children.splice(0)) {
-    if (child.exitCode === null && child.pid) process.kill(child.pid, "SIGKILL");
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
   }
 });
 
