@@ -65,6 +65,7 @@ describe("a `sam build` output (--build-dir)", () => {
       for (const [functionId, file, body] of [
         ["EchoFunction", "echo.mjs", "from the sam build"],
         ["BehaviourFunction", "behaviour.mjs", "behaviour"],
+        ["MisconfiguredFunction", "echo.mjs", "misconfigured"],
       ] as const) {
         await mkdir(join(dir, functionId), { recursive: true });
         await writeFile(
