@@ -86,16 +86,23 @@ export async function measureMemory(options: {
   await send(firstRequests);
   samples.push(await sample(sent));
   const step = Math.ceil((totalRequests - firstRequests) / options.samples);
+  // Sent in chunks, so that the time cap is checked often.
+  const chunk = Math.min(step, 2000);
   const started = performance.now();
   let stoppedEarly = false;
+  let nextSample = sent + step;
   while (sent < totalRequests) {
     if ((performance.now() - started) / 1000 > options.maxSeconds) {
       stoppedEarly = true;
       log(`  stopped after ${options.maxSeconds} s, short of ${totalRequests} requests`);
+      if (samples.at(-1)?.requests !== sent) samples.push(await sample(sent));
       break;
     }
-    await send(Math.min(step, totalRequests - sent));
-    samples.push(await sample(sent));
+    await send(Math.min(chunk, nextSample - sent, totalRequests - sent));
+    if (sent >= nextSample || sent >= totalRequests) {
+      samples.push(await sample(sent));
+      nextSample = sent + step;
+    }
   }
   return { samples, failures, requestsPerSecond: round(sent / seconds, 1), stoppedEarly };
 }

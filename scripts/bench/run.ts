@@ -33,10 +33,10 @@ const settings = smoke
       outDir: join(repoRoot, "bench/results/tmp"),
     }
   : {
-      coldStartRounds: 21,
+      coldStartRounds: 15,
       perRequest: { durationS: 3, rounds: 2, warmUpS: 1 },
       scale: { sizes: [1000, 50_000], durationS: 3, rounds: 3 },
-      memory: { firstRequests: 1000, totalRequests: 100_000, samples: 9, maxSeconds: 240 },
+      memory: { firstRequests: 1000, totalRequests: 100_000, samples: 9, maxSeconds: 150 },
       outDir: join(repoRoot, "bench/results"),
     };
 const concurrencies = [1, 16];
