@@ -2,6 +2,7 @@
 // (errors included), CORS origins from the template's AllowedOrigins parameter, bodies over
 // 16 KB refused before they are parsed, page sizes capped, and no answer showing a stack, an
 // SDK message, a table or a file name.
+import { connect } from "node:net";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ApiRequest, type CallApi, httpApi, jsonRequest } from "./support/api.ts";
@@ -225,6 +226,71 @@ describe("every answer carries the security headers and shows nothing internal",
         const read = await call({ method: "GET", path: `/todos/${created.id}` });
         expect(read.json()).toEqual(created);
       }
+    }
+  });
+});
+
+/** Writes raw bytes to the runtime and reads whatever comes back until it closes (or 3 s). */
+function rawExchange(url: string, bytes: Buffer | string): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const socket = connect(Number(port), hostname);
+    let answer = "";
+    const done = () => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(answer);
+    };
+    const timer = setTimeout(done, 3_000);
+    socket.on("data", (chunk: Buffer) => {
+      answer += chunk.toString("latin1");
+    });
+    socket.on("error", done);
+    socket.on("close", done);
+    socket.on("connect", () => socket.end(bytes));
+  });
+}
+
+describe("malformed HTTP", () => {
+  it("never gets a 5xx and never takes the runtime down", async () => {
+    const host = new URL(runtime.url).host;
+    const cases: Array<[string, string | Buffer]> = [
+      ["garbage", "\x00\x01\x02 not http at all\r\n\r\n"],
+      ["binary", Buffer.from(Array.from({ length: 512 }, (_, i) => (i * 37) % 256))],
+      [
+        "header line too long",
+        `GET /todos HTTP/1.1\r\nHost: ${host}\r\nX-Big: ${"a".repeat(100_000)}\r\n\r\n`,
+      ],
+      [
+        "Content-Length and Transfer-Encoding",
+        `POST /todos HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`,
+      ],
+      [
+        "bad chunk size",
+        `POST /todos HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n`,
+      ],
+      [
+        "body shorter than Content-Length",
+        `POST /todos HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"title":"x"}`,
+      ],
+      [
+        "duplicate Content-Type",
+        `POST /todos HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\nContent-Type: text/plain\r\nContent-Length: 13\r\nConnection: close\r\n\r\n{"title":"x"}`,
+      ],
+      [
+        "absolute URI",
+        `GET http://evil.example/todos HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n`,
+      ],
+      ["HTTP/1.0 without Host", "GET /todos HTTP/1.0\r\n\r\n"],
+      ["unknown method", `BREW /todos HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`],
+    ];
+    for (const [name, bytes] of cases) {
+      countInput("http: malformed HTTP");
+      const answer = await rawExchange(runtime.url, bytes);
+      const status = /^HTTP\/1\.[01] (\d{3})/.exec(answer)?.[1];
+      expect(Number(status ?? 0), `${name}: ${answer.slice(0, 200)}`).toBeLessThan(500);
+      const alive = await call({ method: "GET", path: "/todos", query: { limit: "1" } });
+      expect(alive.status, `after ${name}`).toBe(200);
     }
   });
 });
