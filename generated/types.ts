@@ -48,7 +48,7 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /**
-         * @description Free text up to 2,000 characters; tabs and line breaks are kept, other control characters and unpaired surrogates are refused.
+         * @description Free text up to 2,000 characters; tabs and line breaks are kept, other control characters and unpaired surrogates (checked apart from the pattern) are refused.
          * @example Two pages, due Friday
          */
         Description: string;
@@ -89,7 +89,7 @@ export interface components {
          */
         Timestamp: string;
         /**
-         * @description 1 to 200 characters with at least one that is not white space; no control characters and no unpaired surrogates.
+         * @description 1 to 200 characters with at least one that is not white space; no control characters, and no unpaired surrogates (checked apart from the pattern, which common regex engines cannot express for them).
          * @example Buy milk
          */
         Title: string;

@@ -95,6 +95,12 @@ describe("POST /todos", () => {
     ["a blank title", { title: "   " }, "/body/title"],
     ["an empty title", { title: "" }, "/body/title"],
     ["a title with a control character", { title: "a\u0000b" }, "/body/title"],
+    ["a title with an unpaired surrogate", { title: "a\ud800b" }, "/body/title"],
+    [
+      "a description with an unpaired surrogate",
+      { title: "a", description: "\udc00" },
+      "/body/description",
+    ],
     ["a missing title", { description: "x" }, "/body/title"],
     ["a title that is a number", { title: 5 }, "/body/title"],
     ["an unknown status", { title: "a", status: "started" }, "/body/status"],
