@@ -3,8 +3,11 @@ import { type OperationId, operations } from "../../generated/operations.ts";
 import { requestValidatorFor as validatorForOperation } from "../../src/http/request-validation.ts";
 import { apiGatewayEvent } from "../support/api-gateway-event.ts";
 
-const requestValidatorFor = (operationId: OperationId) =>
-  validatorForOperation(operations.find((operation) => operation.operationId === operationId)!);
+function requestValidatorFor(operationId: OperationId) {
+  const operation = operations.find((candidate) => candidate.operationId === operationId);
+  if (!operation) throw new Error(`no operation ${operationId}`);
+  return validatorForOperation(operation);
+}
 
 describe("the generated request validators", () => {
   it("coerce query values to their declared types for the handlers", () => {
