@@ -38,7 +38,9 @@ function decodeComponent(text: string): string {
   }
 }
 
-function splitUrl(rawUrl: string): { rawPath: string; rawQuery: string } {
+function splitUrl(requestTarget: string): { rawPath: string; rawQuery: string } {
+  // HTTP/1.1 allows the absolute form (GET http://host/path); only its path counts here.
+  const rawUrl = requestTarget.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?]*/i, "");
   const question = rawUrl.indexOf("?");
   return question < 0
     ? { rawPath: rawUrl, rawQuery: "" }

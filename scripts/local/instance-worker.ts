@@ -24,7 +24,15 @@ export type FromInstance =
   | { type: "ready" }
   | { type: "init-error"; errorType: string; errorMessage: string; stack?: string[] }
   | { type: "result"; requestId: string; payload: string }
-  | { type: "error"; requestId: string; errorType: string; errorMessage: string; stack?: string[] };
+  | {
+      type: "error";
+      requestId: string;
+      errorType: string;
+      errorMessage: string;
+      stack?: string[];
+      /** The instance is ending (an unhandled rejection or exception): do not reuse it. */
+      fatal?: boolean;
+    };
 
 type Handler = (event: unknown, context: object, callback?: unknown) => unknown;
 
@@ -73,12 +81,13 @@ async function loadHandler(): Promise<Handler> {
 
 let currentRequestId: string | undefined;
 
-function fail(error: unknown, fallbackType: string) {
+function fail(error: unknown, fallbackType: string, fatal = false) {
   if (currentRequestId) {
     port?.postMessage({
       type: "error",
       requestId: currentRequestId,
       ...errorFields(error, fallbackType),
+      fatal,
     } satisfies FromInstance);
     currentRequestId = undefined;
   }
@@ -88,12 +97,12 @@ function fail(error: unknown, fallbackType: string) {
 // one raised after the result was sent; the parent replaces this instance when it exits.
 process.on("unhandledRejection", (reason) => {
   console.error("Unhandled Promise Rejection", reason);
-  fail(reason, "Runtime.UnhandledPromiseRejection");
+  fail(reason, "Runtime.UnhandledPromiseRejection", true);
   process.exit(1);
 });
 process.on("uncaughtException", (error) => {
   console.error("Uncaught Exception", error);
-  fail(error, "Runtime.UncaughtException");
+  fail(error, "Runtime.UncaughtException", true);
   process.exit(1);
 });
 

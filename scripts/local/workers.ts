@@ -138,11 +138,11 @@ class LambdaInstance {
         if (message.type === "result" && message.requestId === requestId) {
           settle({ kind: "result", payload: message.payload });
         } else if (message.type === "error" && message.requestId === requestId) {
-          settle({
-            kind: "error",
-            errorType: message.errorType,
-            errorMessage: message.errorMessage,
-          });
+          settle(
+            message.fatal
+              ? { kind: "crash", message: `${message.errorType}: ${message.errorMessage}` }
+              : { kind: "error", errorType: message.errorType, errorMessage: message.errorMessage },
+          );
         }
       };
       this.#onExit = (reason) => settle({ kind: "crash", message: reason });

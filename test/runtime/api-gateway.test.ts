@@ -231,6 +231,15 @@ describe("responses as API Gateway maps them", () => {
     expect(await response.json()).toEqual({ message: "Internal server error" });
   });
 
+  it("answers 502 for an unhandled rejection and replaces the instance, as Lambda does", async () => {
+    const failed = await fetch(`${runtime.url}/behaviour/unhandled-rejection`);
+    expect(failed.status).toBe(502);
+    expect(runtime.errors.join("\n")).toMatch(/Runtime\.UnhandledPromiseRejection/);
+    const next = await fetch(`${runtime.url}/behaviour/invocations`);
+    expect(next.status).toBe(200);
+    expect(await next.json()).toEqual({ invocations: 1 });
+  });
+
   it("answers 502 when the handler cannot be loaded, and says why in the log", async () => {
     const response = await fetch(`${runtime.url}/misconfigured`);
     expect(response.status).toBe(502);

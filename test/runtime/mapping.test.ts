@@ -1,7 +1,11 @@
 // The pure halves of the runtime: which route a path takes, and how a Lambda result
 // becomes an HTTP answer, each as API Gateway decides it.
 import { describe, expect, it } from "vitest";
-import { MalformedResultError, mapLambdaResult } from "../../scripts/local/events.ts";
+import {
+  MalformedResultError,
+  mapLambdaResult,
+  requestRawPath,
+} from "../../scripts/local/events.ts";
 import { Router } from "../../scripts/local/routing.ts";
 import type { RouteDefinition } from "../../scripts/local/template.ts";
 
@@ -34,6 +38,12 @@ describe("routing", () => {
     ["/other/deep/path", "/{proxy+}", { proxy: "other/deep/path" }],
   ])("sends %s to %s", (path, resourcePath, pathParameters) => {
     expect(router.match(path, "GET")).toMatchObject({ resourcePath, pathParameters });
+  });
+
+  it("takes only the path of an absolute-form request target", () => {
+    expect(requestRawPath("http://elsewhere.example/todos/1?x=1")).toBe("/todos/1");
+    expect(requestRawPath("http://elsewhere.example")).toBe("/");
+    expect(requestRawPath("/todos?x=1")).toBe("/todos");
   });
 
   it("does not fall back to {proxy+} for a method the matched resource lacks", () => {
