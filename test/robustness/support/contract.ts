@@ -291,7 +291,9 @@ function stringArbitrary(schema: JsonSchema): fc.Arbitrary<string> {
   }
   return fc.oneof(...candidates).filter((value) => {
     const length = lengthOf(value);
-    return length >= minLength && length <= maxLength;
+    // Requests travel as UTF-8, which cannot carry an unpaired surrogate (and the contract's
+    // descriptions refuse them apart from the patterns).
+    return length >= minLength && length <= maxLength && value.isWellFormed();
   });
 }
 
