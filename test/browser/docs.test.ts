@@ -1,10 +1,14 @@
 // Swagger UI at /docs as a person uses it, in headless Chromium: the contract's
 // operations are listed, and "Try it out" reaches the running API.
 import { existsSync } from "node:fs";
-import { join } from "node:path";
 import { type BrowserContext, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { repoRoot, type StartedRuntime, scratchDir, startRuntime } from "../runtime/helpers.ts";
+import {
+  productOptions,
+  type StartedRuntime,
+  scratchDir,
+  startRuntime,
+} from "../runtime/helpers.ts";
 
 const chromiumPath = "/usr/bin/chromium";
 const hasChromium = existsSync(chromiumPath);
@@ -19,7 +23,7 @@ describe.skipIf(!hasChromium)("Swagger UI at /docs", () => {
   const pageProblems: string[] = [];
 
   beforeAll(async () => {
-    runtime = await startRuntime({ template: join(repoRoot, "template.yaml") });
+    runtime = await startRuntime(productOptions());
     const [profileDir, remove] = await scratchDir("chromium-profile");
     removeProfile = remove;
     browser = await chromium.launchPersistentContext(profileDir, {

@@ -2,7 +2,7 @@
 // for assertions, and a copy of a fixture folder when a test must edit its sources.
 import { cp, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { PassThrough } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { type LocalApi, type LocalApiOptions, startLocalApi } from "../../scripts/local/index.ts";
@@ -11,6 +11,18 @@ export const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 export const fixturesDir = join(repoRoot, "test/fixtures/runtime");
 export const fixtureTemplate = join(fixturesDir, "template.yaml");
 export const cliPath = join(repoRoot, "scripts/local/cli.ts");
+
+/**
+ * The product as the tests serve it: built from the sources, or, with SAM_BUILD_DIR set
+ * (e.g. .aws-sam/build after `sam build`), the very artifacts that would be deployed.
+ */
+export function productOptions(): LocalApiOptions {
+  const samBuildDir = process.env.SAM_BUILD_DIR;
+  return {
+    template: join(repoRoot, "template.yaml"),
+    ...(samBuildDir ? { buildDir: resolve(repoRoot, samBuildDir) } : {}),
+  };
+}
 
 export interface StartedRuntime extends LocalApi {
   logs: string[];

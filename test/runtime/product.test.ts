@@ -1,16 +1,15 @@
 // The product's own template and Lambda (src/handler.ts) over the local runtime: every
 // route of openapi.yaml, and a typed client generated from the contract.
 
-import { join } from "node:path";
 import createClient from "openapi-fetch";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { paths } from "../../generated/types.ts";
-import { repoRoot, type StartedRuntime, startRuntime } from "./helpers.ts";
+import { productOptions, type StartedRuntime, startRuntime } from "./helpers.ts";
 
 let runtime: StartedRuntime;
 
 beforeAll(async () => {
-  runtime = await startRuntime({ template: join(repoRoot, "template.yaml") });
+  runtime = await startRuntime(productOptions());
 }, 60_000);
 
 afterAll(async () => {
