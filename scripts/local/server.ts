@@ -64,21 +64,84 @@ const remappedHeaders = new Set(
 
 const allMethods = ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"];
 
-function apiGatewayError(statusCode: number, message: string, errorType: string): HttpAnswer {
-  return {
-    statusCode,
-    headers: new Map([
-      ["Content-Type", ["application/json"]],
-      ["x-amzn-ErrorType", [errorType]],
-    ]),
-    body: Buffer.from(JSON.stringify({ message })),
-  };
+/** An answer API Gateway gives on its own, shaped by the Api's GatewayResponses. */
+interface GatewayError {
+  /** The GatewayResponses type; without one, DEFAULT_4XX or DEFAULT_5XX applies. */
+  type?: string;
+  statusCode: number;
+  message: string;
+  errorType: string;
 }
 
-export const internalServerError = () =>
-  apiGatewayError(502, "Internal server error", "InternalServerErrorException");
-const missingAuthenticationToken = () =>
-  apiGatewayError(403, "Missing Authentication Token", "MissingAuthenticationTokenException");
+const missingAuthenticationToken: GatewayError = {
+  type: "MISSING_AUTHENTICATION_TOKEN",
+  statusCode: 403,
+  message: "Missing Authentication Token",
+  errorType: "MissingAuthenticationTokenException",
+};
+const requestTooLarge: GatewayError = {
+  type: "REQUEST_TOO_LARGE",
+  statusCode: 413,
+  message: "Request Too Long",
+  errorType: "RequestTooLongException",
+};
+const integrationTimeout: GatewayError = {
+  type: "INTEGRATION_TIMEOUT",
+  statusCode: 504,
+  message: "Endpoint request timed out",
+  errorType: "InternalServerErrorException",
+};
+/** A failed invocation, a malformed result or a Lambda timeout. */
+const internalServerError: GatewayError = {
+  statusCode: 502,
+  message: "Internal server error",
+  errorType: "InternalServerErrorException",
+};
+
+/** The few $context variables a gateway response template can use that are known here. */
+function renderGatewayTemplate(template: string, error: GatewayError, requestId: string): string {
+  const values: Record<string, string> = {
+    "context.error.messageString": JSON.stringify(error.message),
+    "context.error.message": error.message,
+    "context.error.responseType":
+      error.type ?? (error.statusCode >= 500 ? "DEFAULT_5XX" : "DEFAULT_4XX"),
+    "context.error.validationErrorString": "",
+    "context.requestId": requestId,
+  };
+  return template.replace(
+    /\$\{?(context(?:\.\w+)+)\}?/g,
+    (whole, name: string) => values[name] ?? whole,
+  );
+}
+
+export function gatewayAnswer(
+  error: GatewayError,
+  api: ApiDefinition | undefined,
+  requestId: string,
+): HttpAnswer {
+  const responses = api?.gatewayResponses ?? {};
+  const settings =
+    (error.type ? responses[error.type] : undefined) ??
+    responses[error.statusCode >= 500 ? "DEFAULT_5XX" : "DEFAULT_4XX"];
+  const [contentType, template] =
+    Object.entries(settings?.templates ?? {}).find(([type]) => type === "application/json") ??
+    Object.entries(settings?.templates ?? {})[0] ??
+    [];
+  const headers = new Map<string, string[]>([
+    ["Content-Type", [contentType ?? "application/json"]],
+    ["x-amzn-ErrorType", [error.errorType]],
+  ]);
+  for (const [name, value] of Object.entries(settings?.headers ?? {})) headers.set(name, [value]);
+  return {
+    statusCode: settings?.statusCode ?? error.statusCode,
+    headers,
+    body: Buffer.from(
+      template === undefined
+        ? JSON.stringify({ message: error.message })
+        : renderGatewayTemplate(template, error, requestId),
+    ),
+  };
+}
 
 /** What SAM's Cors setting makes API Gateway answer to OPTIONS: a mock integration. */
 function preflightAnswer(cors: CorsSettings, match: RouteMatch): HttpAnswer {
@@ -142,12 +205,16 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   let closing = false;
   let drained: (() => void) | undefined;
 
+  /** The only Api, for answers to requests that match none of its routes. */
+  const soleApi = options.apis.size === 1 ? [...options.apis.values()][0] : undefined;
+
   const answer = async (
     request: IncomingMessage,
     response: ServerResponse,
     requestId: string,
     requestTimeEpoch: number,
-  ): Promise<HttpAnswer | undefined> => {
+    served: { api?: ApiDefinition },
+  ): Promise<HttpAnswer | GatewayError | undefined> => {
     const rawUrl = request.url ?? "/";
     const rawPath = requestRawPath(rawUrl);
     if (await handleDocsRequest(request, response, rawPath, { openapiPath: options.openapiPath })) {
@@ -155,25 +222,26 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     }
     const method = request.method ?? "GET";
     const match = options.router.match(rawPath, method);
-    if (!match) return missingAuthenticationToken();
+    if (!match) return missingAuthenticationToken;
     const firstRoute = match.route ?? undefined;
     const apiLogicalId =
       firstRoute?.apiLogicalId ??
       [...options.apis.values()].find((api) => api.cors)?.logicalId ??
       "";
     const api = options.apis.get(apiLogicalId);
+    served.api = api ?? soleApi;
     if (method === "OPTIONS" && api?.cors && !match.methods.includes("OPTIONS")) {
       return preflightAnswer(api.cors, match);
     }
     const route = match.route;
-    if (!route || !api) return missingAuthenticationToken();
+    if (!route || !api) return missingAuthenticationToken;
 
     let body: Buffer;
     try {
       body = await readBody(request);
     } catch (error) {
       if (error instanceof RequestTooLargeError) {
-        return apiGatewayError(413, "Request Too Long", "RequestTooLongException");
+        return requestTooLarge;
       }
       throw error;
     }
@@ -193,7 +261,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       requestTimeEpoch,
     });
     const pool = options.pools.get(route.functionLogicalId);
-    if (!pool) return internalServerError();
+    if (!pool) return internalServerError;
     let integrationTimer: NodeJS.Timeout | undefined;
     const outcome = await Promise.race([
       pool.invoke(JSON.stringify(event), requestId),
@@ -205,13 +273,13 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       options.logError(
         `${route.functionLogicalId}: ${requestId} Execution failed: endpoint request timed out (29 s)`,
       );
-      return apiGatewayError(504, "Endpoint request timed out", "InternalServerErrorException");
+      return integrationTimeout;
     }
     switch (outcome.kind) {
       case "result":
         if (outcome.payload.length > maxResponseBytes) {
           options.logError(`${route.functionLogicalId}: ${requestId} response larger than 6 MB`);
-          return internalServerError();
+          return internalServerError;
         }
         try {
           return mapLambdaResult(outcome.payload);
@@ -220,21 +288,21 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
           options.logError(
             `${route.functionLogicalId}: ${requestId} Malformed Lambda proxy response: ${error.message}`,
           );
-          return internalServerError();
+          return internalServerError;
         }
       case "error":
         options.logError(
           `${route.functionLogicalId}: ${requestId} invocation failed: ${outcome.errorType}: ${outcome.errorMessage}`,
         );
-        return internalServerError();
+        return internalServerError;
       case "timeout":
         // Lambda's own timeout fails the invocation, which API Gateway answers 502; its
         // 504 is for its own 29 s integration timeout (above), which only a function with
         // a longer Timeout reaches first.
-        return internalServerError();
+        return internalServerError;
       case "crash":
         options.logError(`${route.functionLogicalId}: ${requestId} ${outcome.message}`);
-        return internalServerError();
+        return internalServerError;
     }
   };
 
@@ -248,13 +316,18 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       inFlight--;
       if (closing && inFlight === 0) drained?.();
     });
-    answer(request, response, requestId, requestTimeEpoch)
+    const served: { api?: ApiDefinition } = { api: soleApi };
+    answer(request, response, requestId, requestTimeEpoch, served)
       .catch((error: unknown) => {
         options.logError(`${requestId} ${(error as Error).stack ?? String(error)}`);
-        return internalServerError();
+        return internalServerError;
       })
       .then((result) => {
-        if (result && !response.headersSent) writeAnswer(response, result, requestId, closing);
+        if (result && !response.headersSent) {
+          const httpAnswer =
+            "body" in result ? result : gatewayAnswer(result, served.api, requestId);
+          writeAnswer(response, httpAnswer, requestId, closing);
+        }
         const duration = (performance.now() - started).toFixed(1);
         options.log(
           `${request.method} ${request.url} ${response.statusCode} ${duration} ms ${requestId}`,

@@ -24,6 +24,15 @@ export interface CorsSettings {
   allowCredentials: boolean;
 }
 
+/** An Api's GatewayResponses entry: how API Gateway's own answers of one type look. */
+export interface GatewayResponseSettings {
+  statusCode?: number;
+  /** Static header values (ResponseParameters' quoted literals). */
+  headers: Record<string, string>;
+  /** Body templates by content type (ResponseTemplates). */
+  templates: Record<string, string>;
+}
+
 export interface ApiDefinition {
   logicalId: string;
   /** What API Gateway would call its id: stable per API so logs and events are comparable. */
@@ -32,6 +41,8 @@ export interface ApiDefinition {
   cors?: CorsSettings;
   /** Media types API Gateway passes to the function base64-encoded (BinaryMediaTypes). */
   binaryMediaTypes: string[];
+  /** By response type: MISSING_AUTHENTICATION_TOKEN, DEFAULT_4XX, DEFAULT_5XX... */
+  gatewayResponses: Record<string, GatewayResponseSettings>;
 }
 
 export interface RouteDefinition {
@@ -145,6 +156,39 @@ function corsSettings(cors: unknown): CorsSettings | undefined {
     maxAge: unquoteCorsValue(cors.MaxAge),
     allowCredentials: cors.AllowCredentials === true || cors.AllowCredentials === "true",
   };
+}
+
+function gatewayResponseSettings(
+  value: unknown,
+  warn: (message: string) => void,
+): Record<string, GatewayResponseSettings> {
+  if (!isRecord(value)) return {};
+  const settings: Record<string, GatewayResponseSettings> = {};
+  for (const [type, response] of Object.entries(value)) {
+    if (!isRecord(response)) continue;
+    const headers: Record<string, string> = {};
+    const parameters = isRecord(response.ResponseParameters) ? response.ResponseParameters : {};
+    for (const [name, mapping] of Object.entries(
+      isRecord(parameters.Headers) ? parameters.Headers : {},
+    )) {
+      const text = String(mapping);
+      if (text.length >= 2 && text.startsWith("'") && text.endsWith("'")) {
+        headers[name] = text.slice(1, -1);
+      } else {
+        warn(`GatewayResponses ${type}: header ${name} maps ${text}, which only AWS can fill in`);
+      }
+    }
+    settings[type] = {
+      statusCode: response.StatusCode === undefined ? undefined : Number(response.StatusCode),
+      headers,
+      templates: Object.fromEntries(
+        Object.entries(isRecord(response.ResponseTemplates) ? response.ResponseTemplates : {}).map(
+          ([contentType, template]) => [contentType, String(template)],
+        ),
+      ),
+    };
+  }
+  return settings;
 }
 
 function parameterValues(
@@ -346,6 +390,10 @@ export function resolveLocalApp(template: CfnTemplate, options: ResolveOptions):
       )
         // SAM escapes "/" as "~1" in BinaryMediaTypes, as in a JSON pointer.
         .map((type) => String(type).replaceAll("~1", "/")),
+      gatewayResponses: gatewayResponseSettings(
+        resolveIn(merged.GatewayResponses, `${where} GatewayResponses`),
+        warn,
+      ),
     });
   }
   if (apiIdsInUse.has(implicitApiId)) {
@@ -360,6 +408,10 @@ export function resolveLocalApp(template: CfnTemplate, options: ResolveOptions):
       )
         .map(String)
         .map((type) => type.replaceAll("~1", "/")),
+      gatewayResponses: gatewayResponseSettings(
+        resolveIn(merged.GatewayResponses, "Globals Api GatewayResponses"),
+        warn,
+      ),
     });
   }
 

@@ -182,6 +182,19 @@ describe("routing as API Gateway routes", () => {
     }
   });
 
+  it("shapes its own answers with the Api's GatewayResponses", async () => {
+    const unrouted = await fetch(`${runtime.url}/nowhere`);
+    expect(unrouted.status).toBe(403);
+    expect(unrouted.headers.get("x-gateway")).toBe("4xx");
+    const failed = await fetch(`${runtime.url}/behaviour/throw`);
+    expect(failed.status).toBe(502);
+    expect(failed.headers.get("x-gateway")).toBe("5xx");
+    expect(await failed.json()).toEqual({
+      message: "Internal server error",
+      requestId: failed.headers.get("x-amzn-requestid"),
+    });
+  });
+
   it("answers 403 for a method the resource does not have", async () => {
     const response = await fetch(`${runtime.url}/items`, { method: "DELETE" });
     expect(response.status).toBe(403);
@@ -228,7 +241,7 @@ describe("responses as API Gateway maps them", () => {
   ])("answers 502 Internal server error for %s (%s)", async (kind) => {
     const response = await fetch(`${runtime.url}/behaviour/${kind}`);
     expect(response.status).toBe(502);
-    expect(await response.json()).toEqual({ message: "Internal server error" });
+    expect(await response.json()).toMatchObject({ message: "Internal server error" });
   });
 
   it("answers 502 for an unhandled rejection and replaces the instance, as Lambda does", async () => {
@@ -243,14 +256,14 @@ describe("responses as API Gateway maps them", () => {
   it("answers 502 when the handler cannot be loaded, and says why in the log", async () => {
     const response = await fetch(`${runtime.url}/misconfigured`);
     expect(response.status).toBe(502);
-    expect(await response.json()).toEqual({ message: "Internal server error" });
+    expect(await response.json()).toMatchObject({ message: "Internal server error" });
     expect(runtime.errors.join("\n")).toMatch(/Runtime\.HandlerNotFound: echo\.notExported/);
   });
 
   it("answers 502 when the function runs past its Timeout, then serves the next request", async () => {
     const timedOut = await fetch(`${runtime.url}/behaviour/sleep`);
     expect(timedOut.status).toBe(502);
-    expect(await timedOut.json()).toEqual({ message: "Internal server error" });
+    expect(await timedOut.json()).toMatchObject({ message: "Internal server error" });
     expect(runtime.errors.join("\n")).toMatch(/Task timed out after 1\.00 seconds/);
     const next = await fetch(`${runtime.url}/behaviour/invocations`);
     expect(next.status).toBe(200);
