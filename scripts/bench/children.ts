@@ -2,7 +2,12 @@
 // process group of its own, stopped by its id (and its group), never by name, and always
 // stopped when the benchmark exits, even on a crash.
 import { type ChildProcess, spawn } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { closeSync, openSync, readdirSync, readFileSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { scratchDir } from "./artifacts.ts";
+
+const logsDir = join(scratchDir, "logs");
 
 export interface StartOptions {
   /** What the logs and errors call it. */
@@ -24,7 +29,7 @@ export interface Child {
   process: ChildProcess;
   /** The ready line's match. */
   match: RegExpMatchArray;
-  /** The last output, for error messages. */
+  /** The end of its log, for error messages. */
   output(): string;
   stop(): Promise<void>;
 }
@@ -47,17 +52,33 @@ process.on("exit", () => {
   for (const child of running) killGroup(child.pid, "SIGKILL");
 });
 
-export function startChild(options: StartOptions): Promise<Child> {
+/**
+ * Starts a process whose output goes to a log file (.bench/logs/<name>.log): no pipe for the
+ * benchmark to drain while it measures (servers log every request), and a record to read
+ * when something fails.
+ */
+export async function startChild(options: StartOptions): Promise<Child> {
+  await mkdir(logsDir, { recursive: true });
+  const logPath = join(logsDir, `${options.name.replace(/[^\w.-]+/g, "-")}.log`);
+  const logFd = openSync(logPath, "w");
   const child = spawn(options.command, options.args, {
     cwd: options.cwd,
     env: options.env ?? process.env,
-    stdio: options.ipc ? ["ignore", "pipe", "pipe", "ipc"] : ["ignore", "pipe", "pipe"],
+    stdio: options.ipc ? ["ignore", logFd, logFd, "ipc"] : ["ignore", logFd, logFd],
     // Its own group, so that its children (if any) stop with it.
     detached: true,
   });
+  closeSync(logFd);
   const pid = child.pid;
-  if (pid === undefined) return Promise.reject(new Error(`${options.name}: could not start`));
-  let output = "";
+  if (pid === undefined) throw new Error(`${options.name}: could not start`);
+  const output = () => {
+    try {
+      const text = readFileSync(logPath, "utf8");
+      return text.slice(-8000);
+    } catch {
+      return "";
+    }
+  };
   let exited = false;
   const exit = new Promise<void>((resolve) => {
     child.once("exit", () => {
@@ -65,52 +86,46 @@ export function startChild(options: StartOptions): Promise<Child> {
       resolve();
     });
   });
-
-  return new Promise<Child>((resolve, reject) => {
-    let settled = false;
-    const handle: Child = {
-      name: options.name,
-      pid,
-      process: child,
-      match: [] as unknown as RegExpMatchArray,
-      output: () => output,
-      stop: async () => {
-        running.delete(handle);
-        if (exited) return;
-        killGroup(pid, "SIGTERM");
-        const timer = setTimeout(() => killGroup(pid, "SIGKILL"), 5000);
-        await exit;
-        clearTimeout(timer);
-      },
-    };
-    running.add(handle);
-    const timer = setTimeout(() => {
-      fail(`did not get ready within ${options.timeoutMs ?? 30_000} ms`);
-    }, options.timeoutMs ?? 30_000);
-    const fail = (reason: string) => {
-      if (settled) return;
-      settled = true;
+  const handle: Child = {
+    name: options.name,
+    pid,
+    process: child,
+    match: [] as unknown as RegExpMatchArray,
+    output,
+    stop: async () => {
+      running.delete(handle);
+      if (exited) return;
+      killGroup(pid, "SIGTERM");
+      const timer = setTimeout(() => killGroup(pid, "SIGKILL"), 5000);
+      await exit;
       clearTimeout(timer);
-      void handle.stop();
-      reject(new Error(`${options.name}: ${reason}\n--- its output ---\n${output.slice(-4000)}`));
-    };
-    const onData = (data: Buffer) => {
-      // Servers under load log every request: keep only the tail, cheaply.
-      output = (output.length > 16_000 ? output.slice(-8_000) : output) + data.toString("utf8");
-      if (settled) return;
-      const match = options.ready.exec(output);
-      if (match) {
-        settled = true;
-        clearTimeout(timer);
-        handle.match = match;
-        resolve(handle);
-      }
-    };
-    child.stdout?.on("data", onData);
-    child.stderr?.on("data", onData);
-    child.once("error", (error) => fail(error.message));
-    child.once("exit", (code, signal) => fail(`exited (${signal ?? code}) before it was ready`));
+    },
+  };
+  running.add(handle);
+  let failure: string | undefined;
+  child.once("error", (error) => {
+    failure = error.message;
   });
+  const deadline = performance.now() + (options.timeoutMs ?? 30_000);
+  for (;;) {
+    const match = options.ready.exec(readFileSync(logPath, "utf8"));
+    if (match) {
+      handle.match = match;
+      return handle;
+    }
+    if (exited || failure || performance.now() > deadline) {
+      const reason =
+        failure ??
+        (exited
+          ? `exited (${child.signalCode ?? child.exitCode}) before it was ready`
+          : `did not get ready within ${options.timeoutMs ?? 30_000} ms`);
+      await handle.stop();
+      throw new Error(
+        `${options.name}: ${reason} (log: ${logPath})\n--- its output ---\n${output()}`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
 }
 
 /** Resident memory of a process, in MB, as the kernel counts it (all its threads). */

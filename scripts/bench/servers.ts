@@ -27,7 +27,7 @@ export async function startRuntime(
   tableName: string,
 ): Promise<{ url: string; child: Child }> {
   const child = await startChild({
-    name: "local runtime (npm start)",
+    name: `local runtime (npm start), table ${tableName}`,
     command: process.execPath,
     args: [
       join(repoRoot, "scripts/local/cli.ts"),
