@@ -1,7 +1,7 @@
 // One Lambda execution environment, run as a worker thread: it loads the built handler
 // once (the init phase), then runs one invocation at a time as the parent sends them,
 // as the Node.js Lambda runtime does. It imports nothing of the runtime besides Node.
-import { existsSync } from "node:fs";
+import { existsSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parentPort, workerData } from "node:worker_threads";
@@ -16,6 +16,11 @@ export interface InstanceWorkerData {
   invokedFunctionArn: string;
   /** nodejs18.x... nodejs24.x: from nodejs24.x on callback-style handlers are gone. */
   runtime: string;
+  /**
+   * The function's console output goes to the process's own stdout/stderr (fd 1 and 2),
+   * written from this thread; otherwise it goes to the parent, which pipes it on.
+   */
+  directOutput: boolean;
 }
 
 export type ToInstance = { type: "invoke"; event: string; requestId: string; deadlineMs: number };
@@ -39,6 +44,50 @@ type Handler = (event: unknown, context: object, callback?: unknown) => unknown;
 const data = workerData as InstanceWorkerData;
 const port = parentPort;
 if (!port) throw new Error("instance-worker runs only as a worker thread");
+
+/** Blocks this thread (only this instance) for a moment. */
+const pause = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+/**
+ * Writes the whole chunk to fd, as Lambda's runtime writes a log line before it goes on.
+ * The fd may be non-blocking (a pipe the server's libuv opened): a full pipe makes this
+ * instance wait, never the server's thread. A closed one (EPIPE...) drops the output.
+ */
+function writeFully(fd: number, chunk: Buffer): void {
+  let offset = 0;
+  while (offset < chunk.length) {
+    try {
+      offset += writeSync(fd, chunk, offset, chunk.length - offset);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EAGAIN") return;
+      pause(1);
+    }
+  }
+}
+
+// A worker's process.stdout/stderr normally post every write to the parent thread, which
+// writes it out: for a function that logs each request that is one more hop, and one more
+// wake-up of the server's thread, per request. Writing from here keeps the stream (its
+// callbacks, 'finish', cork()) and only changes where its chunks go.
+if (data.directOutput) {
+  for (const [stream, fd] of [
+    [process.stdout, 1],
+    [process.stderr, 2],
+  ] as const) {
+    const writable = stream as unknown as {
+      _writev(
+        chunks: Array<{ chunk: Buffer | string; encoding: BufferEncoding }>,
+        cb: () => void,
+      ): void;
+    };
+    writable._writev = (chunks, callback) => {
+      for (const { chunk, encoding } of chunks) {
+        writeFully(fd, typeof chunk === "string" ? Buffer.from(chunk, encoding) : chunk);
+      }
+      callback();
+    };
+  }
+}
 
 function errorFields(error: unknown, fallbackType: string) {
   if (error instanceof Error) {

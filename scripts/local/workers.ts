@@ -74,6 +74,7 @@ class LambdaInstance {
       logStreamName,
       invokedFunctionArn: `arn:aws:lambda:${localRegion}:${localAccountId}:function:${spec.functionName}`,
       runtime: spec.runtime,
+      directOutput: !spec.stdout && !spec.stderr,
     };
     this.worker = new Worker(instanceWorkerUrl, {
       workerData,
