@@ -17,7 +17,8 @@ Serves the API of template.yaml like API Gateway + Lambda, with an embedded Dyna
                              values of the template's Parameters
       --build-dir DIR        serve an existing \`sam build\` output instead of building
       --use-sam-build        same as --build-dir .aws-sam/build
-      --max-instances N      instances per function at most (default: 10)
+      --max-instances N      instances per function at most (default: one per core,
+                             at least 2); requests beyond wait their turn
       --ddb-endpoint URL     use this DynamoDB (e.g. DynamoDB Local) instead of the embedded one
       --ddb-port PORT        embedded DynamoDB's port (default: 8000; 0 = a free port)
       --data-dir DIR         where the embedded DynamoDB keeps data (default: .data/dynamodb)
@@ -161,6 +162,7 @@ async function main(): Promise<void> {
       `  DynamoDB   ${api.ddbEndpoint}   table ${api.tableName ?? "(none)"}`,
       `  Data       ${api.dataDir ?? (values["ddb-endpoint"] ? "kept by that DynamoDB" : "in memory: nothing is kept")}`,
       `  Reload     ${values.watch && !buildDir ? "on: saving a source file rebuilds" : "off"}`,
+      `  Instances  up to ${api.maxInstances} per function${maxInstances === undefined ? " (one per core; --max-instances N for more)" : ""}; requests beyond wait their turn`,
       "",
       "  Ctrl-C stops (requests in flight are answered first).",
       "",

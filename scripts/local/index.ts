@@ -3,6 +3,7 @@
 import { randomBytes } from "node:crypto";
 import { watch } from "node:fs";
 import type { AddressInfo } from "node:net";
+import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
 import type { Writable } from "node:stream";
 import { loadCfnTemplate } from "../lib/cfn-template.ts";
@@ -62,7 +63,10 @@ export interface LocalApiOptions {
   watch?: boolean;
   /** Serve an existing `sam build` output (e.g. .aws-sam/build) instead of building. */
   buildDir?: string;
-  /** Instances per function at most; requests beyond wait their turn (10 by default). */
+  /**
+   * Instances per function at most; requests beyond wait their turn, as they would at a
+   * Lambda concurrency limit. By default one per core (at least 2): see defaultMaxInstances.
+   */
   maxInstances?: number;
   /** The contract behind /docs: <template folder>/openapi.yaml by default. */
   openapi?: string;
@@ -83,6 +87,8 @@ export interface LocalApi {
   /** Where the data is kept, or undefined (in memory, or an external DynamoDB). */
   dataDir: string | undefined;
   functions: string[];
+  /** Instances per function at most (before a function's ReservedConcurrentExecutions). */
+  maxInstances: number;
   /** The template's Api routes, as served (at the root, without the stage). */
   routes: Array<{ method: string; path: string; functionId: string }>;
   /** Stops accepting, answers requests in flight, stops instances and closes the store. */
@@ -96,6 +102,20 @@ export class LocalApiError extends Error {
     super(message, options);
     this.code = code;
   }
+}
+
+/**
+ * Instances per function unless told otherwise: one per core the process may use, at least
+ * two. Each instance is a V8 isolate serving one request at a time, with its own JIT-compiled
+ * copy of the handler and SDK, and its own heap; more of them than cores cannot run at once,
+ * so they only add memory (tens of MB each) and split the traffic so that each stays colder.
+ * Measured on 2 cores, GET /todos/{id} at 16 connections: 2 instances ~235 req/s, 3.3 ms of
+ * CPU per request, 280 MB RSS; 10 instances ~175 req/s, 4.9-6.9 ms, 600 MB. Requests beyond
+ * wait in the pool's queue, like requests beyond a reserved concurrency. A function that
+ * spends its time waiting (a slow downstream) can use more: --max-instances N.
+ */
+export function defaultMaxInstances(): number {
+  return Math.max(2, availableParallelism());
 }
 
 const consoleLogger: LocalApiLogger = {
@@ -229,7 +249,7 @@ export async function startLocalApi(options: LocalApiOptions = {}): Promise<Loca
           maxInstances: Math.max(
             1,
             Math.min(
-              options.maxInstances ?? 10,
+              options.maxInstances ?? defaultMaxInstances(),
               fn.reservedConcurrency ?? Number.POSITIVE_INFINITY,
             ),
           ),
@@ -283,6 +303,7 @@ export async function startLocalApi(options: LocalApiOptions = {}): Promise<Loca
       tableNames: Object.fromEntries(app.tables.map((table) => [table.logicalId, table.tableName])),
       dataDir: database.dataDir,
       functions: app.functions.map((fn) => fn.logicalId),
+      maxInstances: options.maxInstances ?? defaultMaxInstances(),
       routes: app.routes.map((route) => ({
         method: route.method,
         path: route.resourcePath,

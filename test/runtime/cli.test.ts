@@ -84,6 +84,10 @@ describe("the CLI", () => {
     expect(cli.output()).toContain(`${url}/docs`);
     expect(cli.output()).toMatch(/DynamoDB\s+http:\/\/127\.0\.0\.1:\d+/);
     expect(cli.output()).toMatch(/Data\s+in memory/);
+    // One instance per core by default (at least 2), and it says how to have more.
+    expect(cli.output()).toMatch(
+      /Instances\s+up to \d+ per function \(one per core; --max-instances N/,
+    );
     cli.child.kill("SIGTERM");
     expect(await cli.exited).toBe(0);
   });
