@@ -16,6 +16,8 @@ import {
 
 interface Model {
   todos: Map<string, { todo: TodoJson; etag: string }>;
+  /** A listing walked one page per command, with other commands in between. */
+  walk?: { nextToken: string; lastId: string; limit: number; status: string | null };
 }
 type Real = InProcessApi;
 type TodoCommand = fc.AsyncCommand<Model, Real>;
@@ -196,6 +198,54 @@ class List implements TodoCommand {
   toString = () => `list(limit=${this.limit}, status=${this.status})`;
 }
 
+/**
+ * One page of a listing per command: the first starts a walk, the next ones follow its
+ * nextToken while other commands change the todos in between. Each page holds the todos that
+ * exist now and come after the last one seen, newest first; nextToken appears exactly when
+ * more remain.
+ */
+class NextPage implements TodoCommand {
+  readonly limit: number;
+  readonly status: string | null;
+  constructor(limit: number, status: string | null) {
+    this.limit = limit;
+    this.status = status;
+  }
+  check = () => true;
+  async run(model: Model, api: Real) {
+    countInput("stateful page-by-page listing");
+    const walk = model.walk;
+    const limit = walk?.limit ?? this.limit;
+    const status = walk ? walk.status : this.status;
+    const query: Record<string, string> = {
+      limit: String(limit),
+      ...(status === null ? {} : { status }),
+      ...(walk ? { nextToken: walk.nextToken } : {}),
+    };
+    const response = await api.call({ method: "GET", path: "/todos", query });
+    expectContract("listTodos", response);
+    expect(response.status, response.body).toBe(200);
+    const page = response.json() as { items: TodoJson[]; nextToken?: string };
+    const remaining = newestFirst(
+      [...model.todos.values()]
+        .map(({ todo }) => todo)
+        .filter((todo) => status === null || todo.status === status)
+        .filter((todo) => !walk || todo.id < walk.lastId),
+    );
+    expect(page.items).toEqual(remaining.slice(0, limit));
+    expect(page.nextToken !== undefined, "nextToken exactly when more remain").toBe(
+      remaining.length > limit,
+    );
+    const last = page.items.at(-1);
+    if (page.nextToken && last) {
+      model.walk = { nextToken: page.nextToken, lastId: last.id, limit, status };
+    } else {
+      delete model.walk;
+    }
+  }
+  toString = () => `nextPage(limit=${this.limit}, status=${this.status})`;
+}
+
 const commands = fc.commands(
   [
     fc.tuple(newTodo, fc.boolean()).map(([input, withKey]) => new Create(input, withKey)),
@@ -217,6 +267,9 @@ const commands = fc.commands(
         fc.option(statusFilter as fc.Arbitrary<string>),
       )
       .map(([pageSize, status]) => new List(pageSize, status)),
+    fc
+      .tuple(fc.integer({ min: 1, max: 3 }), fc.option(statusFilter as fc.Arbitrary<string>))
+      .map(([pageSize, status]) => new NextPage(pageSize, status)),
   ],
   { maxCommands: 40, size: "+1" },
 );
