@@ -82,7 +82,7 @@ describe("valid requests generated from openapi.yaml", () => {
       }
       await remove(todo.id);
     });
-    await check(property, 300, 5_000);
+    await check(property, 300, 4_000);
   });
 
   it("getTodo: 200 with the todo and its ETag; If-None-Match with that ETag is 304", async () => {
@@ -170,6 +170,44 @@ describe("valid requests generated from openapi.yaml", () => {
       },
     );
     await check(property, 200, 3_000);
+  });
+
+  it("createTodo with an Idempotency-Key: an equivalent body (keys reordered, defaults spelled out, white space, header name in any case) replays the first answer", async () => {
+    const property = fc.asyncProperty(
+      newTodo,
+      idempotencyKey,
+      fc.array(fc.boolean(), { minLength: 14, maxLength: 14 }),
+      fc.constantFrom(" ", "\n", "\t", "\r\n  "),
+      async (input, key, upper, space) => {
+        countCase();
+        countInput("valid createTodo: equivalent retries");
+        const body = input as NewTodoInput;
+        const uniqueKey = `${++keyCounter}.${key as string}`.slice(0, 255);
+        const { todo } = await createTodo(api.call, body, { "Idempotency-Key": uniqueKey });
+        const headerName = [..."idempotency-key"]
+          .map((c, i) => (upper[i] ? c.toUpperCase() : c))
+          .join("");
+        const reordered = Object.fromEntries(Object.entries(expectedNew(body)).reverse());
+        for (const raw of [
+          JSON.stringify(reordered),
+          JSON.stringify(expectedNew(body), null, 2),
+          `${space}${JSON.stringify(body, null, space)}${space}`,
+        ]) {
+          const retry = await api.call({
+            method: "POST",
+            path: "/todos",
+            headers: { "Content-Type": "application/json", [headerName]: uniqueKey },
+            body: raw,
+          });
+          expectContract("createTodo", retry);
+          expect(retry.status, `${raw} → ${retry.body}`).toBe(201);
+          expect(retry.json()).toEqual(todo);
+          expect(retry.headers["idempotent-replayed"]).toBe("true");
+        }
+        await remove(todo.id);
+      },
+    );
+    await check(property, 100, 2_500);
   });
 
   it("listTodos: every page as documented; walking nextToken gives the table's todos, newest first", async () => {
