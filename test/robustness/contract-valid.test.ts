@@ -210,6 +210,46 @@ describe("valid requests generated from openapi.yaml", () => {
     await check(property, 100, 2_500);
   });
 
+  it("If-Match / If-None-Match with lists of entity tags: strong comparison for If-Match, weak for If-None-Match", async () => {
+    const tag = fc.record({ version: fc.integer({ min: 1, max: 4 }), weak: fc.boolean() });
+    const property = fc.asyncProperty(
+      fc.array(tag, { minLength: 1, maxLength: 4 }),
+      fc.integer({ min: 0, max: 2 }),
+      fc.constantFrom(",", ", ", " ,  "),
+      async (tags, updates, separator) => {
+        countCase();
+        countInput("valid conditional requests with tag lists");
+        let { todo, etag } = await createTodo(api.call, { title: "tags" });
+        for (let i = 0; i < updates; i++) {
+          const updated = await api.call(
+            jsonRequest("PUT", `/todos/${todo.id}`, { title: `v${i + 2}` }),
+          );
+          todo = updated.json() as TodoJson;
+          etag = updated.headers.etag as string;
+        }
+        const current = 1 + updates;
+        expect(etag).toBe(`"${current}"`);
+        const header = tags.map((t) => `${t.weak ? "W/" : ""}"${t.version}"`).join(separator);
+        const read = await api.call({
+          method: "GET",
+          path: `/todos/${todo.id}`,
+          headers: { "If-None-Match": header },
+        });
+        expectContract("getTodo", read);
+        expect(read.status, header).toBe(tags.some((t) => t.version === current) ? 304 : 200);
+        const write = await api.call(
+          jsonRequest("PUT", `/todos/${todo.id}`, { status: "done" }, { "If-Match": header }),
+        );
+        expectContract("updateTodo", write);
+        const strongMatch = tags.some((t) => t.version === current && !t.weak);
+        expect(write.status, header).toBe(strongMatch ? 200 : 412);
+        if (!strongMatch) expect(write.headers.etag).toBe(etag);
+        await remove(todo.id);
+      },
+    );
+    await check(property, 100, 2_000);
+  });
+
   it("listTodos: every page as documented; walking nextToken gives the table's todos, newest first", async () => {
     for (const input of fc.sample(newTodo, { numRuns: 45, seed })) {
       await createTodo(api.call, input);
