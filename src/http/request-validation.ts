@@ -133,7 +133,7 @@ function detailOf(error: ErrorObject): { pointer: string; detail: string } {
       };
     case "pattern": {
       const source =
-        /\$defs\/([^/]+)\/pattern$/.exec(error.schemaPath)?.[1] ?? instancePath.split("/").at(-1);
+        /\$defs\/(.+)\/pattern$/.exec(error.schemaPath)?.[1] ?? instancePath.split("/").at(-1);
       return {
         pointer: instancePath,
         detail: patternDetails[source ?? ""] ?? "has an invalid format",
