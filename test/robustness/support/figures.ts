@@ -109,11 +109,25 @@ export function formatFigures(title: string, f: Figures): string {
   return lines.join("\n");
 }
 
+/** Folders of earlier runs whose vitest process is gone (a run of a few files never completes one). */
+function removeStaleRunDirs(): void {
+  for (const entry of readdirSync(tmpdir())) {
+    const pid = Number(/^todo-api-robustness-(\d+)$/.exec(entry)?.[1]);
+    if (!pid || pid === process.ppid) continue;
+    try {
+      process.kill(pid, 0); // signal 0: only asks whether the process exists
+    } catch {
+      rmSync(join(tmpdir(), entry), { recursive: true, force: true });
+    }
+  }
+}
+
 /** Prints this file's figures; the last file of the run also prints the total. */
 export function reportFigures(testFile: string): void {
   const name = basename(testFile);
   console.log(formatFigures(`robustness figures: ${name}`, figures));
   try {
+    removeStaleRunDirs();
     mkdirSync(runDir, { recursive: true });
     writeFileSync(join(runDir, `${name}.json`), JSON.stringify(figures));
     const expected = readdirSync(testDir).filter((file) => file.endsWith(".test.ts"));
