@@ -84,9 +84,17 @@ class LambdaInstance {
         LAMBDA_TASK_ROOT: artifactDir,
       },
       execArgv: workerExecArgv(spec.environment.NODE_OPTIONS),
-      // The heap is the part of MemorySize a leak would exhaust; exceeding it ends the
-      // instance like Lambda's Runtime.OutOfMemory.
-      resourceLimits: { maxOldGenerationSizeMb: Math.max(64, spec.memoryMb) },
+      resourceLimits: {
+        // The heap is the part of MemorySize a leak would exhaust; exceeding it ends the
+        // instance like Lambda's Runtime.OutOfMemory.
+        maxOldGenerationSizeMb: Math.max(64, spec.memoryMb),
+        // The young generation is where a request's garbage lives and dies. V8's default
+        // lets it grow to tens of MB per isolate, which every instance then keeps resident;
+        // 8 MB is plenty for one request at a time. Measured (2 instances, GET at 16
+        // connections): RSS 250 -> 341 MB over 11,600 requests by default, 236 -> 296 MB
+        // with 8 MB, no slower (CPU per request 2.8-3.6 ms either way).
+        maxYoungGenerationSizeMb: 8,
+      },
       stdout: Boolean(spec.stdout),
       stderr: Boolean(spec.stderr),
     });
