@@ -36,7 +36,14 @@ export interface CheckedResponse extends ApiResponse {
 
 export type CallApi = (request: ApiRequest, options?: CallOptions) => Promise<CheckedResponse>;
 
-const silentLogger = { info() {}, warn() {}, error() {} };
+// ROBUSTNESS_LOG=1 shows the Lambda's error log (what a 5xx was about) while replaying a case.
+const silentLogger = {
+  info() {},
+  warn() {},
+  error(message: string, fields?: Record<string, unknown>) {
+    if (process.env.ROBUSTNESS_LOG) console.error(message, JSON.stringify(fields));
+  },
+};
 
 export const jsonHeaders = { "Content-Type": "application/json" };
 
