@@ -1,6 +1,6 @@
 // The two translations API Gateway (REST API, Lambda proxy integration, payload 1.0)
 // makes: an HTTP request into the event, and the function's result into an HTTP answer.
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomFillSync, randomUUID } from "node:crypto";
 import type { APIGatewayProxyEvent } from "aws-lambda";
 import type { ApiDefinition, RouteDefinition } from "./template.ts";
 import { localAccountId } from "./template.ts";
@@ -84,8 +84,22 @@ function apiGatewayTime(epochMs: number): string {
   )}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())} +0000`;
 }
 
+// Random bytes for the trace and extended request ids, drawn from a pool refilled 4 KB at a
+// time (as randomUUID does) rather than from a call into the CSPRNG per request.
+const randomPool = Buffer.alloc(4096);
+let randomOffset = randomPool.length;
+
+function random(size: number): Buffer {
+  if (randomOffset + size > randomPool.length) {
+    randomFillSync(randomPool);
+    randomOffset = 0;
+  }
+  randomOffset += size;
+  return randomPool.subarray(randomOffset - size, randomOffset);
+}
+
 function traceId(epochMs: number): string {
-  return `Root=1-${Math.floor(epochMs / 1000).toString(16)}-${randomBytes(12).toString("hex")}`;
+  return `Root=1-${Math.floor(epochMs / 1000).toString(16)}-${random(12).toString("hex")}`;
 }
 
 const textualTypes = [
@@ -121,15 +135,21 @@ export function buildRestEvent(input: EventInput): APIGatewayProxyEvent {
   const { request, route, api } = input;
   const { rawPath, rawQuery } = splitUrl(request.rawUrl);
   const multiValueHeaders: Record<string, string[]> = {};
-  const findHeader = (name: string) =>
-    Object.keys(multiValueHeaders).find((key) => key.toLowerCase() === name.toLowerCase());
+  // Lower-cased name to the spelling the event uses (the first one the client sent): one
+  // lookup per header, where a scan of the keys made many headers quadratic.
+  const spellings = new Map<string, string>();
+  const findHeader = (name: string) => spellings.get(name.toLowerCase());
   for (let index = 0; index + 1 < request.rawHeaders.length; index += 2) {
     const name = request.rawHeaders[index] as string;
     const value = request.rawHeaders[index + 1] as string;
-    const key = findHeader(name) ?? name;
-    const values = multiValueHeaders[key] ?? [];
-    values.push(value);
-    multiValueHeaders[key] = values;
+    const lower = name.toLowerCase();
+    const key = spellings.get(lower);
+    if (key === undefined) {
+      spellings.set(lower, name);
+      multiValueHeaders[name] = [value];
+    } else {
+      (multiValueHeaders[key] as string[]).push(value);
+    }
   }
   const host = multiValueHeaders[findHeader("host") ?? ""]?.[0] ?? "localhost";
   const userAgent = multiValueHeaders[findHeader("user-agent") ?? ""]?.[0] ?? null;
@@ -146,6 +166,7 @@ export function buildRestEvent(input: EventInput): APIGatewayProxyEvent {
       const list = multiValueHeaders[existing] as string[];
       list[list.length - 1] = `${list[list.length - 1]}, ${value}`;
     } else if (!existing) {
+      spellings.set(name.toLowerCase(), name);
       multiValueHeaders[name] = [value];
     }
   }
@@ -170,7 +191,7 @@ export function buildRestEvent(input: EventInput): APIGatewayProxyEvent {
       resourceId: route.resourceId,
       resourcePath: route.resourcePath,
       httpMethod: request.method,
-      extendedRequestId: randomBytes(8).toString("base64url").slice(0, 11).concat("="),
+      extendedRequestId: random(8).toString("base64url").slice(0, 11).concat("="),
       requestTime: apiGatewayTime(input.requestTimeEpoch),
       // Unlike the top-level path, API Gateway's own path keeps the stage and the encoding.
       path: `/${api.stageName}${rawPath}`,
