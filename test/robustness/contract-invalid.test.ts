@@ -71,6 +71,31 @@ describe("invalid requests mutated from valid ones", () => {
     });
   }
 
+  it("the deepest nesting that fits in 16 KB, in every shape, on both body operations: a documented 4xx", async () => {
+    const shapes = (depth: number) => ({
+      objects: `${'{"a":'.repeat(depth)}1${"}".repeat(depth)}`,
+      arrays: `${"[".repeat(depth * 2)}${"]".repeat(depth * 2)}`,
+      "arrays in a field": `{"title":"t","x":${"[".repeat(depth * 2)}${"]".repeat(depth * 2)}}`,
+    });
+    for (const depth of [1000, 2000, 2500, 2700]) {
+      for (const [shape, body] of Object.entries(shapes(depth))) {
+        for (const [operationId, method, path] of [
+          ["createTodo", "POST", "/todos"],
+          ["updateTodo", "PUT", `/todos/${existing.ids[0]}`],
+        ] as const) {
+          await expectRefused({
+            inputClass: "body: deep nesting",
+            operationId,
+            request: { method, path, headers: { "Content-Type": "application/json" }, body },
+            expected: [400],
+          }).catch((error: Error) => {
+            throw new Error(`${shape} × ${depth}, ${method}: ${error.message.slice(0, 300)}`);
+          });
+        }
+      }
+    }
+  });
+
   it("saw no 5xx and no exposure", () => {
     expect(figures.serverErrors, figures.serverErrorSamples.join("\n")).toBe(0);
     expect(figures.exposures).toBe(0);
