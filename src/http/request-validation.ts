@@ -54,7 +54,7 @@ export function requestValidatorFor({
         errors.push({ ...error, instancePath: `/body${error.instancePath}` });
       }
     }
-    if (validateBody) errors.push(...unpairedSurrogates(event.body, "/body"));
+    if (validateBody) errors.push(...unpairedSurrogates(event.body));
     if (errors.length) {
       validate.errors = describeProblems(errors);
       return false;
@@ -71,26 +71,20 @@ export function requestValidatorFor({
 // JSON lets "\ud800" through, and a string holding half a surrogate pair cannot be stored as
 // UTF-8 without changing it. The contract says so in words: regex engines (Schemathesis' among
 // them) cannot express it as a pattern.
-function unpairedSurrogates(value: unknown, pointer: string): ErrorObject[] {
-  if (typeof value === "string") {
-    return value.isWellFormed()
-      ? []
-      : [
-          {
-            instancePath: pointer,
-            schemaPath: "#/wellFormed",
-            keyword: "wellFormed",
-            params: {},
-            message: "must not contain unpaired surrogates",
-          },
-        ];
-  }
-  if (value && typeof value === "object") {
-    return Object.entries(value).flatMap(([key, item]) =>
-      unpairedSurrogates(item, `${pointer}/${escapePointerToken(key)}`),
-    );
-  }
-  return [];
+function unpairedSurrogates(body: unknown): ErrorObject[] {
+  // The contract's bodies are flat objects of strings (anything nested is already refused as
+  // an unknown field), so only their own top-level strings need the check: no walk, however
+  // deep a hostile body nests.
+  if (!body || typeof body !== "object" || Array.isArray(body)) return [];
+  return Object.entries(body)
+    .filter(([, value]) => typeof value === "string" && !value.isWellFormed())
+    .map(([key]) => ({
+      instancePath: `/body/${escapePointerToken(key)}`,
+      schemaPath: "#/wellFormed",
+      keyword: "wellFormed",
+      params: {},
+      message: "must not contain unpaired surrogates",
+    }));
 }
 
 // Messages for the contract's patterns, which ajv can only quote.
