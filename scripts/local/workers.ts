@@ -234,6 +234,8 @@ export class InstancePool {
       () => {
         this.#starting--;
         this.#release(instance);
+        // Cold starts run a few at a time: as one ends, the next may begin for the line.
+        this.#scale();
       },
       (error: Error) => {
         this.#starting--;

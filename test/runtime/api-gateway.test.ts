@@ -297,6 +297,24 @@ describe("responses as API Gateway maps them", () => {
   });
 });
 
+describe("scaling with concurrency", () => {
+  it("keeps starting instances while requests wait, a few cold starts at a time", async () => {
+    const scaling = await startRuntime({ maxInstances: 6 });
+    try {
+      const answers = await Promise.all(
+        Array.from({ length: 6 }, async () => {
+          const response = await fetch(`${scaling.url}/items?sleepMs=3000`);
+          return (await response.json()) as EchoBody;
+        }),
+      );
+      // Without more cold starts after the first few, two instances would serve all six in turn.
+      expect(new Set(answers.map((answer) => answer.instance)).size).toBeGreaterThanOrEqual(4);
+    } finally {
+      await scaling.close();
+    }
+  });
+});
+
 describe("environment", () => {
   it("layers template < env-vars file < local DynamoDB endpoint", async () => {
     const { env } = await echo("/items");
