@@ -9,6 +9,7 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
+  type PutCommandInput,
   QueryCommand,
   type QueryCommandInput,
   UpdateCommand,
@@ -250,29 +251,13 @@ export class DynamoDbTodoStore implements TodoStore {
       : { items };
   }
 
-  async claimIdempotencyKey(
-    owner: string,
-    record: IdempotencyRecord,
-    now: number,
-  ): Promise<boolean> {
-    try {
-      await this.#guard(() =>
-        this.#client.send(
-          new PutCommand({
-            TableName: this.#tableName,
-            Item: this.#toIdempotencyItem(owner, record),
-            // An expired record may still be there (TTL deletes late): it no longer counts.
-            ConditionExpression: "attribute_not_exists(#id) OR #expiresAt <= :now",
-            ExpressionAttributeNames: { "#id": "id", "#expiresAt": "expiresAt" },
-            ExpressionAttributeValues: { ":now": Math.floor(now / 1000) },
-          }),
-        ),
-      );
-      return true;
-    } catch (error) {
-      if (conditionFailed(error)) return false;
-      throw error;
-    }
+  claimIdempotencyKey(owner: string, record: IdempotencyRecord, now: number): Promise<boolean> {
+    // An expired record may still be there (TTL deletes late): it no longer counts.
+    return this.#putIdempotencyItemIf(owner, record, {
+      ConditionExpression: "attribute_not_exists(#id) OR #expiresAt <= :now",
+      ExpressionAttributeNames: { "#id": "id", "#expiresAt": "expiresAt" },
+      ExpressionAttributeValues: { ":now": Math.floor(now / 1000) },
+    });
   }
 
   async getIdempotencyRecord(owner: string, key: string): Promise<IdempotencyRecord | undefined> {
@@ -312,31 +297,19 @@ export class DynamoDbTodoStore implements TodoStore {
     );
   }
 
-  async reclaimIdempotencyKey(
+  reclaimIdempotencyKey(
     owner: string,
     stale: IdempotencyRecord,
     fresh: IdempotencyRecord,
   ): Promise<boolean> {
-    try {
-      await this.#guard(() =>
-        this.#client.send(
-          new PutCommand({
-            TableName: this.#tableName,
-            Item: this.#toIdempotencyItem(owner, fresh),
-            ConditionExpression: "#claimedAt = :staleClaimedAt AND #state = :inProgress",
-            ExpressionAttributeNames: { "#claimedAt": "claimedAt", "#state": "state" },
-            ExpressionAttributeValues: {
-              ":staleClaimedAt": stale.claimedAt,
-              ":inProgress": "in_progress",
-            },
-          }),
-        ),
-      );
-      return true;
-    } catch (error) {
-      if (conditionFailed(error)) return false;
-      throw error;
-    }
+    return this.#putIdempotencyItemIf(owner, fresh, {
+      ConditionExpression: "#claimedAt = :staleClaimedAt AND #state = :inProgress",
+      ExpressionAttributeNames: { "#claimedAt": "claimedAt", "#state": "state" },
+      ExpressionAttributeValues: {
+        ":staleClaimedAt": stale.claimedAt,
+        ":inProgress": "in_progress",
+      },
+    });
   }
 
   async releaseIdempotencyKey(owner: string, key: string, claimedAt: number): Promise<void> {
@@ -354,6 +327,32 @@ export class DynamoDbTodoStore implements TodoStore {
       );
     } catch (error) {
       if (!conditionFailed(error)) throw error;
+    }
+  }
+
+  /** Writes the record if the condition holds; false when it does not. */
+  async #putIdempotencyItemIf(
+    owner: string,
+    record: IdempotencyRecord,
+    condition: Pick<
+      PutCommandInput,
+      "ConditionExpression" | "ExpressionAttributeNames" | "ExpressionAttributeValues"
+    >,
+  ): Promise<boolean> {
+    try {
+      await this.#guard(() =>
+        this.#client.send(
+          new PutCommand({
+            TableName: this.#tableName,
+            Item: this.#toIdempotencyItem(owner, record),
+            ...condition,
+          }),
+        ),
+      );
+      return true;
+    } catch (error) {
+      if (conditionFailed(error)) return false;
+      throw error;
     }
   }
 
