@@ -49,11 +49,29 @@ function resolveRef<T>(value: T | { $ref: string }): T {
 const componentsId = "components.json";
 const componentRefPrefix = "#/components/schemas/";
 function pointComponentRefs(schema: unknown): unknown {
-  return JSON.parse(JSON.stringify(schema), (key, value) =>
+  return JSON.parse(JSON.stringify(withoutAnnotations(schema)), (key, value) =>
     key === "$ref" && typeof value === "string" && value.startsWith(componentRefPrefix)
       ? `${componentsId}#/$defs/${value.slice(componentRefPrefix.length)}`
       : value,
   );
+}
+
+// Words for people (descriptions, examples) would only make the Lambda's bundle larger.
+const annotationKeywords = new Set(["description", "examples", "example", "title", "$comment"]);
+const schemaMaps = new Set(["properties", "$defs", "patternProperties", "dependentSchemas"]);
+function withoutAnnotations(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(withoutAnnotations);
+  if (!schema || typeof schema !== "object") return schema;
+  const kept: JsonObject = {};
+  for (const [key, value] of Object.entries(schema)) {
+    if (annotationKeywords.has(key)) continue;
+    kept[key] = schemaMaps.has(key)
+      ? Object.fromEntries(
+          Object.entries(value as JsonObject).map(([name, sub]) => [name, withoutAnnotations(sub)]),
+        )
+      : withoutAnnotations(value);
+  }
+  return kept;
 }
 
 interface OperationEntry {

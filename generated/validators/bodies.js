@@ -18,9 +18,9 @@ const runtimeHelper0 = function ucs2length(str) {
 };
 export const createTodo = validate20;
 const schema31 = {"$id":"createTodo.body","$ref":"components.json#/$defs/NewTodo"};
-const schema33 = {"type":"object","description":"A new todo. `id` and the timestamps are set by the server and refused here.","additionalProperties":false,"required":["title"],"properties":{"title":{"$ref":"components.json#/$defs/Title"},"description":{"oneOf":[{"$ref":"components.json#/$defs/Description"},{"type":"null"}]},"status":{"$ref":"components.json#/$defs/TodoStatus","default":"pending"}}};
-const schema34 = {"type":"string","description":"1 to 200 characters with at least one that is not white space; no control characters, and no unpaired surrogates (checked apart from the pattern, which common regex engines cannot express for them).","minLength":1,"maxLength":200,"pattern":"^[\\u0020\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff]*[^\\u0000-\\u0020\\u007f-\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff][^\\u0000-\\u001f\\u007f-\\u009f]*$","examples":["Buy milk"]};
-const schema35 = {"type":"string","description":"Free text up to 2,000 characters; tabs and line breaks are kept, other control characters and unpaired surrogates (checked apart from the pattern) are refused.","maxLength":2000,"pattern":"^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f]*$","examples":["Two pages, due Friday"]};
+const schema33 = {"type":"object","additionalProperties":false,"required":["title"],"properties":{"title":{"$ref":"components.json#/$defs/Title"},"description":{"oneOf":[{"$ref":"components.json#/$defs/Description"},{"type":"null"}]},"status":{"$ref":"components.json#/$defs/TodoStatus","default":"pending"}}};
+const schema34 = {"type":"string","minLength":1,"maxLength":200,"pattern":"^[\\u0020\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff]*[^\\u0000-\\u0020\\u007f-\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff][^\\u0000-\\u001f\\u007f-\\u009f]*$"};
+const schema35 = {"type":"string","maxLength":2000,"pattern":"^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f]*$"};
 const schema36 = {"type":"string","enum":["pending","done"]};
 const func1 = runtimeHelper0;
 const pattern4 = new RegExp("^[\\u0020\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff]*[^\\u0000-\\u0020\\u007f-\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff][^\\u0000-\\u001f\\u007f-\\u009f]*$", "u");
@@ -253,7 +253,7 @@ validate20.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 export const updateTodo = validate24;
 const schema37 = {"$id":"updateTodo.body","$ref":"components.json#/$defs/TodoPatch"};
-const schema38 = {"type":"object","description":"Any non-empty subset of the fields a client may change.","additionalProperties":false,"minProperties":1,"properties":{"title":{"$ref":"components.json#/$defs/Title"},"description":{"description":"A string replaces the description; null clears it.","oneOf":[{"$ref":"components.json#/$defs/Description"},{"type":"null"}]},"status":{"$ref":"components.json#/$defs/TodoStatus"}}};
+const schema38 = {"type":"object","additionalProperties":false,"minProperties":1,"properties":{"title":{"$ref":"components.json#/$defs/Title"},"description":{"oneOf":[{"$ref":"components.json#/$defs/Description"},{"type":"null"}]},"status":{"$ref":"components.json#/$defs/TodoStatus"}}};
 
 function validate25(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;

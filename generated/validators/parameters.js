@@ -18,7 +18,7 @@ const runtimeHelper0 = function ucs2length(str) {
 };
 export const listTodos = validate20;
 const schema31 = {"$id":"listTodos.parameters","type":"object","properties":{"path":{"type":"object","properties":{},"required":[],"additionalProperties":false},"query":{"type":"object","properties":{"limit":{"type":"integer","minimum":1,"maximum":100,"default":20},"nextToken":{"$ref":"components.json#/$defs/NextToken"},"status":{"$ref":"components.json#/$defs/TodoStatus"}},"required":[],"additionalProperties":false},"header":{"type":"object","properties":{},"required":[]}}};
-const schema33 = {"type":"string","description":"Opaque. Pass it back unchanged, with the same `status` filter, to get the next page.","minLength":1,"maxLength":1024,"pattern":"^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$"};
+const schema33 = {"type":"string","minLength":1,"maxLength":1024,"pattern":"^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$"};
 const schema34 = {"type":"string","enum":["pending","done"]};
 const func1 = runtimeHelper0;
 const pattern4 = new RegExp("^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$", "u");
@@ -363,7 +363,7 @@ validate22.evaluated = {"props":{"path":true,"query":true,"header":true},"dynami
 
 export const getTodo = validate23;
 const schema36 = {"$id":"getTodo.parameters","type":"object","properties":{"path":{"type":"object","properties":{"id":{"$ref":"components.json#/$defs/TodoId"}},"required":["id"],"additionalProperties":false},"query":{"type":"object","properties":{},"required":[],"additionalProperties":false},"header":{"type":"object","properties":{"if-none-match":{"type":"string","maxLength":200}},"required":[]}}};
-const schema37 = {"type":"string","description":"A UUIDv7, so ids sort by creation time.","pattern":"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$","examples":["0193a1b2-c3d4-7e5f-8a6b-7c8d9e0f1a2b"]};
+const schema37 = {"type":"string","pattern":"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"};
 const pattern6 = new RegExp("^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$", "u");
 
 function validate23(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
