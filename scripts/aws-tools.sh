@@ -17,7 +17,12 @@ tools=(sam cfn-lint schemathesis st moto_server)
 
 find_python() {
   local candidate
-  for candidate in "${AWS_TOOLS_PYTHON:-}" python3.11 python3.12 python3.13 python3 /root/.pyenv/shims/python3; do
+  # Newest first: this machine's CPython 3.11.7 now and then raises "AST constructor recursion
+  # depth mismatch" inside Hypothesis (a CPython bug, fixed in later releases), which crashes a
+  # Schemathesis run; 3.13 does not.
+  # pyenv's shims answer only for the versions it has activated, so its installs are named too.
+  for candidate in "${AWS_TOOLS_PYTHON:-}" python3.13 "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.13*/bin/python3 \
+    python3.12 python3.11 python3 /root/.pyenv/shims/python3; do
     [ -n "$candidate" ] || continue
     command -v "$candidate" >/dev/null 2>&1 || continue
     if "$candidate" -c 'import sys, venv; sys.exit(0 if sys.version_info >= (3, 10) else 1)' 2>/dev/null; then
