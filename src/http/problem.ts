@@ -72,6 +72,14 @@ interface MiddyCause {
   data?: unknown;
 }
 
+/** Every 503: the database or the clock ran out, and the client may retry after a second. */
+const serviceUnavailable = {
+  type: "/problems/service-unavailable",
+  title: "Service Unavailable",
+  status: 503,
+  headers: { "Retry-After": String(retryAfterSeconds) },
+};
+
 type ProblemAnswer = { problem: Problem; headers: Record<string, string> };
 
 // Each domain error, in HTTP: its problem type, title and status, and any header it adds.
@@ -105,15 +113,7 @@ const domainProblems: [
       status: 422,
     }),
   ],
-  [
-    StoreUnavailableError,
-    () => ({
-      type: "/problems/service-unavailable",
-      title: "Service Unavailable",
-      status: 503,
-      headers: { "Retry-After": String(retryAfterSeconds) },
-    }),
-  ],
+  [StoreUnavailableError, () => serviceUnavailable],
 ];
 
 /** The problem (and extra headers) for any error thrown while answering a request. */
@@ -167,15 +167,13 @@ function middyProblem(error: unknown): ProblemAnswer | undefined {
     case "@middy/core":
       // Middy answers shortly before the Lambda's own timeout would cut the request off.
       if (error.name !== "TimeoutError") return undefined;
-      return {
-        problem: {
-          type: "/problems/service-unavailable",
-          title: "Service Unavailable",
-          status: 503,
-          detail: "The request took too long; retry shortly.",
-        },
-        headers: { "Retry-After": String(retryAfterSeconds) },
-      };
+      {
+        const { headers, ...problem } = serviceUnavailable;
+        return {
+          problem: { ...problem, detail: "The request took too long; retry shortly." },
+          headers,
+        };
+      }
     default:
       return undefined;
   }
