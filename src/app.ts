@@ -2,10 +2,8 @@
 // body parser (where the contract has a body) and the request validator generated from
 // openapi.yaml. Built from its dependencies, so tests can build one against their own store.
 import middy from "@middy/core";
-import httpCors from "@middy/http-cors";
 import httpJsonBodyParser from "@middy/http-json-body-parser";
 import httpRouterHandler, { type Route } from "@middy/http-router";
-import httpSecurityHeaders from "@middy/http-security-headers";
 import validator from "@middy/validator";
 import type { Ajv } from "ajv";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
@@ -13,8 +11,9 @@ import { operations } from "../generated/operations.ts";
 import type { Logger } from "./http/logger.ts";
 import {
   bodySizeLimit,
+  cors,
+  fixedHeaders,
   lowerCaseHeaders,
-  noStore,
   problemErrors,
   requestLog,
 } from "./http/middlewares.ts";
@@ -50,7 +49,7 @@ export function createApp({ todos, logger, allowedOrigins }: AppDependencies) {
       return { method: operation.method, path: operation.path, handler: route };
     },
   );
-  // CORS preflight: answered here with 204; http-cors adds the headers for allowed origins.
+  // CORS preflight: answered here with 204; the cors middleware adds the headers.
   for (const path of new Set(operations.map((operation) => operation.path))) {
     routes.push({ method: "OPTIONS", path, handler: async () => emptyResponse(204) });
   }
@@ -62,29 +61,15 @@ export function createApp({ todos, logger, allowedOrigins }: AppDependencies) {
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>({ timeoutEarlyInMillis: 500 })
     .use(requestLog(logger))
     .use(
-      httpCors({
+      cors({
         origins: allowedOrigins,
         methods: "GET,POST,PUT,DELETE,OPTIONS",
         headers: "Content-Type,If-Match,If-None-Match,Idempotency-Key",
         exposeHeaders: "ETag,Location,Retry-After,Idempotent-Replayed",
-        maxAge: 600,
+        maxAgeSeconds: 600,
       }),
     )
-    .use(
-      httpSecurityHeaders({
-        // A JSON API needs no browser capability at all.
-        contentSecurityPolicy: {
-          "default-src": "'none'",
-          "frame-ancestors": "'none'",
-          "report-to": "",
-          "require-trusted-types-for": "",
-          "upgrade-insecure-requests": false as unknown as string,
-        },
-        permissionsPolicy: false,
-        reportTo: false,
-      }),
-    )
-    .use(noStore())
+    .use(fixedHeaders())
     .use(problemErrors(logger))
     .use(lowerCaseHeaders())
     .use(bodySizeLimit(maxBodyBytes))

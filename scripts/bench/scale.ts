@@ -3,9 +3,9 @@
 // BatchWriteItem, shaped as src/todos/dynamodb-todo-store.ts writes them (same keys, the
 // byStatus index's statusId, version 1), with time-ordered ids as the API makes them.
 import { BatchWriteCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { v7 as uuidv7 } from "uuid";
 import { createDocumentClient } from "../../src/todos/dynamodb-client.ts";
 import { PageTokenCodec } from "../../src/todos/page-token.ts";
+import { uuidv7 } from "../../src/todos/uuid-v7.ts";
 import { runLoad } from "./load.ts";
 import { pooledFigures, type RawRun, type RunFigures, round } from "./stats.ts";
 
@@ -58,7 +58,7 @@ async function fillTo(
   const items: object[] = [];
   for (let index = stored.ids.length; index < total; index++) {
     const at = new Date(startedAt + index * 1000).toISOString();
-    const id = uuidv7({ msecs: startedAt + index * 1000 });
+    const id = uuidv7(startedAt + index * 1000);
     const status = index % 4 === 3 ? "done" : "pending";
     stored.ids.push(id);
     if (status === "done") stored.doneIds.push(id);

@@ -1,7 +1,8 @@
 // The Todo rules: what a todo is and how creating and changing one works.
 // No HTTP and no DynamoDB here; the shapes come from the contract (generated/types.ts).
-import { v7 as uuidv7 } from "uuid";
+
 import type { components } from "../../generated/types.ts";
+import { uuidv7 } from "./uuid-v7.ts";
 
 export type Todo = components["schemas"]["Todo"];
 export type TodoStatus = components["schemas"]["TodoStatus"];
