@@ -87,14 +87,21 @@ function unpairedSurrogates(body: unknown): ErrorObject[] {
     }));
 }
 
-// Messages for the contract's patterns, which ajv can only quote.
+// Messages for the contract's patterns, which ajv can only quote, by the field they check
+// (the last token of the pointer: /body/title, /path/id, /header/idempotency-key...).
 const patternDetails: Record<string, string> = {
-  Title: "must contain a character other than white space, and no control characters",
-  Description: "must not contain control characters other than tab and line breaks",
-  TodoId: "must be a todo id (a lower-case UUIDv7)",
-  NextToken: "must be the nextToken of an earlier page",
+  title: "must contain a character other than white space, and no control characters",
+  description: "must not contain control characters other than tab and line breaks",
+  id: "must be a todo id (a lower-case UUIDv7)",
+  nextToken: "must be the nextToken of an earlier page",
   "idempotency-key": "must be 1 to 255 visible ASCII characters",
 };
+
+const formatDetails: Record<string, string> = {
+  "date-time": "must be an RFC 3339 date-time with a time zone, such as 2026-12-01T09:00:00Z",
+};
+
+const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? "" : "s"}`;
 
 const escapePointerToken = (token: string) => token.replaceAll("~", "~0").replaceAll("/", "~1");
 
@@ -125,14 +132,32 @@ function detailOf(error: ErrorObject): { pointer: string; detail: string } {
         detail:
           params.type === "object" ? "must be a JSON object" : `must be ${article(params.type)}`,
       };
-    case "pattern": {
-      const source =
-        /\$defs\/(.+)\/pattern$/.exec(error.schemaPath)?.[1] ?? instancePath.split("/").at(-1);
+    // The validators carry no messages of their own (npm run generate leaves them out, which
+    // keeps the bundle small): every keyword the contract uses is worded here.
+    case "minLength":
       return {
         pointer: instancePath,
-        detail: patternDetails[source ?? ""] ?? "has an invalid format",
+        detail: `must have at least ${count(params.limit, "character")}`,
       };
-    }
+    case "maxLength":
+      return {
+        pointer: instancePath,
+        detail: `must have at most ${count(params.limit, "character")}`,
+      };
+    case "minimum":
+      return { pointer: instancePath, detail: `must be at least ${params.limit}` };
+    case "maximum":
+      return { pointer: instancePath, detail: `must be at most ${params.limit}` };
+    case "format":
+      return {
+        pointer: instancePath,
+        detail: formatDetails[params.format] ?? `must be a valid ${params.format}`,
+      };
+    case "pattern":
+      return {
+        pointer: instancePath,
+        detail: patternDetails[instancePath.split("/").at(-1) ?? ""] ?? "has an invalid format",
+      };
     default:
       return { pointer: instancePath, detail: error.message ?? "is not valid" };
   }

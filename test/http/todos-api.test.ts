@@ -87,7 +87,7 @@ describe("POST /todos", () => {
     const answer = await create({ title: "x".repeat(201) });
     expect(answer.statusCode).toBe(400);
     expect(answer.json.errors).toEqual([
-      { pointer: "/body/title", detail: "must NOT have more than 200 characters" },
+      { pointer: "/body/title", detail: "must have at most 200 characters" },
     ]);
   });
 

@@ -70,3 +70,67 @@ describe("the generated request validators", () => {
     ]);
   });
 });
+
+describe("the problems' words", () => {
+  it.each([
+    [
+      "createTodo",
+      { method: "POST", path: "/todos", body: '{"title":" \\u0007"}' },
+      "/body/title",
+      "must contain a character other than white space, and no control characters",
+    ],
+    [
+      "createTodo",
+      { method: "POST", path: "/todos", body: '{"title":"a","description":"\\u0000"}' },
+      "/body/description",
+      "must not contain control characters other than tab and line breaks",
+    ],
+    [
+      "getTodo",
+      { method: "GET", path: "/todos/x", pathParameters: { id: "not-an-id" } },
+      "/path/id",
+      "must be a todo id (a lower-case UUIDv7)",
+    ],
+    [
+      "listTodos",
+      { method: "GET", path: "/todos", query: { nextToken: "nope" } },
+      "/query/nextToken",
+      "must be the nextToken of an earlier page",
+    ],
+    [
+      "createTodo",
+      { method: "POST", path: "/todos", body: "{}", headers: { "idempotency-key": "a b" } },
+      "/header/idempotency-key",
+      "must be 1 to 255 visible ASCII characters",
+    ],
+    [
+      "createTodo",
+      { method: "POST", path: "/todos", body: '{"title":""}' },
+      "/body/title",
+      "must have at least 1 character",
+    ],
+    [
+      "listTodos",
+      { method: "GET", path: "/todos", query: { limit: "101" } },
+      "/query/limit",
+      "must be at most 100",
+    ],
+    [
+      "listTodos",
+      { method: "GET", path: "/todos", query: { limit: "0" } },
+      "/query/limit",
+      "must be at least 1",
+    ],
+  ] as const)("%s: %j says at %s: %s", (operationId, request, pointer, detail) => {
+    const { body, pathParameters, ...rest } = request as typeof request & {
+      body?: string;
+      pathParameters?: Record<string, string>;
+    };
+    const event = apiGatewayEvent(rest as never);
+    if (body !== undefined) event.body = JSON.parse(body);
+    if (pathParameters) event.pathParameters = pathParameters;
+    const validate = requestValidatorFor(operationId);
+    expect(validate(event)).toBe(false);
+    expect(validate.errors).toContainEqual({ pointer, detail });
+  });
+});
