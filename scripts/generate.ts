@@ -166,26 +166,30 @@ function compileModule(schemas: Record<string, JsonObject>, options: AjvOptions)
     ajv.addSchema(pointComponentRefs(schema) as JsonObject);
     exportNames[operationId] = schema.$id as string;
   }
-  return banner + inlineRuntimeHelpers(standaloneCode.default(ajv, exportNames));
+  return banner + importRuntimeHelpers(standaloneCode.default(ajv, exportNames));
 }
 
 // ajv's standalone ESM output still calls require() for its runtime helpers (such as
 // ucs2length, which counts code points for minLength/maxLength). An ES module has no require,
-// and bundlers disagree on a CommonJS default import, so each helper is written inline: the
-// generated validators then import nothing at all.
+// and bundlers disagree on a CommonJS default import, so the helpers are written once into
+// validators/runtime.js, which the validators import: they import nothing else.
 const require = createRequire(import.meta.url);
-function inlineRuntimeHelpers(code: string): string {
-  const helpers: string[] = [];
+const runtimeHelpers = new Map<string, string>();
+function importRuntimeHelpers(code: string): string {
+  const used = new Set<string>();
   const body = code.replace(/require\("([^"]+)"\)\.default/g, (_, specifier: string) => {
     const helper = require(specifier).default as unknown;
-    if (typeof helper !== "function")
-      throw new Error(`cannot inline ajv runtime helper ${specifier}`);
-    helpers.push(`const runtimeHelper${helpers.length} = ${helper.toString()};\n`);
-    return `runtimeHelper${helpers.length - 1}`;
+    if (typeof helper !== "function" || !/^[a-z]\w*$/i.test(helper.name))
+      throw new Error(`cannot take ajv runtime helper ${specifier} into runtime.js`);
+    const name = `runtime_${helper.name}`;
+    runtimeHelpers.set(name, `export const ${name} = ${helper.toString()};\n`);
+    used.add(name);
+    return name;
   });
   if (body.includes("require("))
-    throw new Error("ajv's output requires a module that cannot be inlined");
-  return helpers.join("") + body.replace(/^"use strict";\n/, "");
+    throw new Error("ajv's output requires a module that runtime.js cannot hold");
+  const imports = used.size ? `import { ${[...used].join(", ")} } from "./runtime.js";\n` : "";
+  return imports + body.replace(/^"use strict";\n/, "");
 }
 
 function declarations(names: string[]): string {
@@ -235,6 +239,7 @@ const files: Record<string, string> = {
   "validators/parameters.js": compileModule(parameterSchemas, { strictTypes: false }),
   "validators/parameters.d.ts": declarations(Object.keys(parameterSchemas)),
 };
+files["validators/runtime.js"] = banner + [...runtimeHelpers.values()].join("");
 for (const [name, text] of Object.entries(files)) {
   writeFileSync(join(outDir, name), text.endsWith("\n") ? text : `${text}\n`);
 }
