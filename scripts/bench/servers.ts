@@ -1,6 +1,7 @@
 // Starting what is measured: the shared dynalite, the local runtime (as `npm start` runs it),
 // and the baselines (a) in-process and (b) plain node:http. Baseline (c) is in
 // serverless-offline.ts.
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { functionEnvironment } from "../local/environment.ts";
 import type { Artifact } from "./artifacts.ts";
@@ -21,6 +22,16 @@ export async function startDynalite(): Promise<{ endpoint: string; child: Child 
   return { endpoint: child.match[1] as string, child };
 }
 
+/** `npm start`'s command line (package.json): node, its flags, the CLI. */
+function npmStartArgs(): string[] {
+  const manifest = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as {
+    scripts: { start: string };
+  };
+  const [command, ...args] = manifest.scripts.start.trim().split(/\s+/);
+  if (command !== "node") throw new Error(`npm start runs ${command}, not node`);
+  return args;
+}
+
 /** The local runtime exactly as `npm start` runs it, on the shared dynalite and a given table. */
 export async function startRuntime(
   ddbEndpoint: string,
@@ -30,7 +41,7 @@ export async function startRuntime(
     name: `local runtime (npm start), table ${tableName}`,
     command: process.execPath,
     args: [
-      join(repoRoot, "scripts/local/cli.ts"),
+      ...npmStartArgs(),
       "--port",
       "0",
       "--ddb-endpoint",

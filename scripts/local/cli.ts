@@ -1,5 +1,9 @@
 // npm start: the local API Gateway + Lambda runtime on http://127.0.0.1:3000.
 // Flags mirror `sam local start-api` where they overlap; the work is in ./index.ts.
+// npm start runs it with --max-semi-space-size=4 (package.json): under load V8 otherwise grows
+// this thread's young generation to 128 MB, a third of the runtime's memory, for garbage that
+// dies within a request (measured: 218 -> 336 MB RSS over 12,000 requests by default, about
+// 210 -> 235 MB with 4 MB; scavenges stay cheap, since little of a request outlives it).
 import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { type LocalApi, type SeedTarget, startLocalApi } from "./index.ts";
