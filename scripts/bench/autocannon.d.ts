@@ -14,6 +14,13 @@ declare module "autocannon" {
     /** Stop after this many requests (instead of duration). */
     amount?: number;
     timeout?: number;
+    /** Requests each connection sends in turn, instead of the one above. */
+    requests?: Array<{
+      method: string;
+      path: string;
+      body?: string;
+      headers?: Record<string, string>;
+    }>;
   }
 
   interface AutocannonResult {

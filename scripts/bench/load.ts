@@ -12,6 +12,15 @@ export interface LoadOptions {
   /** Seconds; or `amount`. */
   durationS?: number;
   amount?: number;
+  /** Requests each connection sends in turn (paths relative to url), instead of one. */
+  requests?: Array<{
+    method: string;
+    path: string;
+    body?: string;
+    headers?: Record<string, string>;
+  }>;
+  /** Which statuses count as answers; by default any 2xx. */
+  accept?: (status: number) => boolean;
 }
 
 export function runLoad(options: LoadOptions): Promise<RawRun> {
@@ -28,6 +37,7 @@ export function runLoad(options: LoadOptions): Promise<RawRun> {
         connections: options.connections,
         pipelining: 1,
         timeout: 10,
+        ...(options.requests ? { requests: options.requests } : {}),
         ...(options.amount === undefined
           ? { duration: options.durationS ?? 5 }
           : { amount: options.amount }),
@@ -46,7 +56,10 @@ export function runLoad(options: LoadOptions): Promise<RawRun> {
       },
     );
     instance.on("response", (_client, statusCode, _bytes, responseTimeMs) => {
-      if (statusCode >= 200 && statusCode < 300) latencies.push(responseTimeMs);
+      const answered = options.accept
+        ? options.accept(statusCode)
+        : statusCode >= 200 && statusCode < 300;
+      if (answered) latencies.push(responseTimeMs);
       else failures++;
     });
   });
