@@ -131,6 +131,17 @@ async function main(): Promise<void> {
   };
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGTERM", () => stop("SIGTERM"));
+  // npm runs this through `sh -c`, and a SIGTERM sent to npm (an editor's stop button, a
+  // process manager, concurrently...) ends npm and that shell but not this process, which
+  // would go on serving and holding the ports and the data folder. So when the process that
+  // started this one is gone (this one is re-parented), stop as on SIGTERM.
+  const startedBy = process.ppid;
+  const parentWatch = setInterval(() => {
+    if (process.ppid === startedBy) return;
+    clearInterval(parentWatch);
+    stop("the process that started npm start is gone");
+  }, 500);
+  parentWatch.unref();
 
   try {
     api = await startLocalApi({

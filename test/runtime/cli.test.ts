@@ -1,6 +1,6 @@
 // `npm start` as a person runs it: a child process, its banner, its flags, its signals.
 import { type ChildProcess, spawn } from "node:child_process";
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -115,6 +115,41 @@ describe("the CLI", () => {
     expect(await answer.json()).toMatchObject({ instance: expect.any(String) });
     expect(await cli.exited).toBe(0);
     expect(cli.output()).toContain("stopped");
+  });
+
+  it("stops when the process that started it is gone, as when npm itself gets SIGTERM", async () => {
+    // npm runs the start script as `sh -c "node ..."`; the trailing `; exit` keeps the shell
+    // waiting for node (no exec), as it does under npm, and SIGKILL ends only the shell.
+    const shell = spawn(
+      "/bin/sh",
+      ["-c", `"${process.execPath}" "${cliPath}" ${fixtureArgs.join(" ")}; exit $?`],
+      { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    children.push(shell);
+    let output = "";
+    shell.stdout?.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    await eventually(async () => (/Ctrl-C stops/.test(output) ? true : undefined), 20_000);
+    const runtimePid = await eventually(async () => {
+      const children = await readFile(`/proc/${shell.pid}/task/${shell.pid}/children`, "utf8");
+      return Number(children.trim().split(/\s+/)[0]) || undefined;
+    });
+    shell.kill("SIGKILL");
+    const alive = () => {
+      try {
+        process.kill(runtimePid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    try {
+      await eventually(async () => (alive() ? undefined : true), 10_000);
+    } finally {
+      if (alive()) process.kill(runtimePid, "SIGKILL");
+    }
+    expect(alive()).toBe(false);
   });
 
   it("loses no acknowledged write when stopped under load (product, data folder)", async () => {
