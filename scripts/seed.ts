@@ -3,13 +3,13 @@
 // port, where `npm start` and docker compose both listen). The samples have fixed ids, so
 // running it twice adds nothing. `npm start` calls seedSampleTodos for a new table.
 import { pathToFileURL } from "node:url";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { ownerOf } from "../src/todo-routes.ts";
 import { createDocumentClient } from "../src/todos/dynamodb-client.ts";
 import { DynamoDbTodoStore } from "../src/todos/dynamodb-todo-store.ts";
 import type { StoredTodo } from "../src/todos/todo.ts";
 import { loadCfnTemplate } from "./lib/cfn-template.ts";
 import { createTableInput, ensureTable, findTableResource } from "./lib/dynamodb-table.ts";
+import { localDynamoDbClient } from "./local/dynamodb.ts";
 
 export interface SeedTarget {
   endpoint: string;
@@ -50,11 +50,7 @@ const sampleTodos: StoredTodo[] = [
 /** Creates the table if needed and adds the samples that are missing. Returns how many it added. */
 export async function seedSampleTodos({ endpoint, tableName }: SeedTarget): Promise<number> {
   const template = loadCfnTemplate(new URL("../template.yaml", import.meta.url).pathname);
-  const client = new DynamoDBClient({
-    endpoint,
-    region: process.env.AWS_REGION ?? "us-east-1",
-    credentials: { accessKeyId: "local", secretAccessKey: "local" },
-  });
+  const client = localDynamoDbClient(endpoint, process.env.AWS_REGION ?? "us-east-1");
   const documentClient = createDocumentClient({ endpoint });
   try {
     await ensureTable(client, createTableInput(template, findTableResource(template), tableName));

@@ -13,12 +13,7 @@ export interface LoadOptions {
   durationS?: number;
   amount?: number;
   /** Requests each connection sends in turn (paths relative to url), instead of one. */
-  requests?: Array<{
-    method: string;
-    path: string;
-    body?: string;
-    headers?: Record<string, string>;
-  }>;
+  requests?: Parameters<typeof autocannon>[0]["requests"];
   /** Which statuses count as answers; by default any 2xx. */
   accept?: (status: number) => boolean;
 }

@@ -1,7 +1,6 @@
 // A real DynamoDB-compatible server for tests: dynalite, in memory, on a random loopback port,
 // with the table created from template.yaml's own definition.
 import type { AddressInfo } from "node:net";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import dynalite from "dynalite";
 import { loadCfnTemplate } from "../../scripts/lib/cfn-template.ts";
 import {
@@ -9,6 +8,7 @@ import {
   ensureTable,
   findTableResource,
 } from "../../scripts/lib/dynamodb-table.ts";
+import { localDynamoDbClient } from "../../scripts/local/dynamodb.ts";
 
 export const templatePath = new URL("../../template.yaml", import.meta.url).pathname;
 
@@ -25,11 +25,7 @@ let tableCounter = 0;
 export async function createTemplateTable(endpoint: string, name?: string): Promise<string> {
   const template = loadCfnTemplate(templatePath);
   const tableName = name ?? `todos-${process.pid}-${++tableCounter}`;
-  const client = new DynamoDBClient({
-    endpoint,
-    region: "us-east-1",
-    credentials: { accessKeyId: "test", secretAccessKey: "test" },
-  });
+  const client = localDynamoDbClient(endpoint, "us-east-1");
   try {
     await ensureTable(client, createTableInput(template, findTableResource(template), tableName));
   } finally {
