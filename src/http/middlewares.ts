@@ -71,7 +71,7 @@ export function problemErrors(logger: Logger): Middleware {
  * `default-src 'none'`; written out once here, because building helmet's options at every
  * cold start cost more than a constant and no request ever needed them to vary.
  */
-export const securityHeaderValues: Readonly<Record<string, string>> = Object.freeze({
+const securityHeaderValues: Readonly<Record<string, string>> = Object.freeze({
   "Content-Security-Policy":
     "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'; sandbox",
   "Cross-Origin-Embedder-Policy": "require-corp",
@@ -131,7 +131,8 @@ export function cors(options: CorsOptions): Middleware {
     const response = request.response;
     if (!response) return;
     const headers: Record<string, string | number | boolean> = { ...fixed, ...response.headers };
-    const origin = request.event.headers?.origin ?? request.event.headers?.Origin;
+    // lowerCaseHeaders has run: no middleware before it can throw.
+    const origin = request.event.headers?.origin;
     if (origin !== undefined && allowed.has(origin)) {
       headers["Access-Control-Allow-Origin"] = origin;
     }
