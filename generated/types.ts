@@ -7,7 +7,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List todos, newest first */
+        /**
+         * List todos, newest first
+         * @description Todos in descending (`created_at`, `id`) order: the newest first, and of todos created in the same millisecond, the one with the greater id first.
+         */
         get: operations["listTodos"];
         put?: never;
         /** Create a todo */

@@ -2,7 +2,7 @@
 // No HTTP and no DynamoDB here; the shapes come from the contract (generated/types.ts).
 
 import type { components } from "../../generated/types.ts";
-import { uuidv7 } from "./uuid-v7.ts";
+import { uuidv7, uuidv7Millis } from "./uuid-v7.ts";
 
 export type Todo = components["schemas"]["Todo"];
 export type TodoStatus = components["schemas"]["TodoStatus"];
@@ -17,10 +17,13 @@ export interface StoredTodo extends Todo {
 export const defaultStatus: TodoStatus = "pending";
 
 export function newStoredTodo(input: NewTodo, now: Date): StoredTodo {
-  const timestamp = now.toISOString();
+  // One instant per todo: the id's. UUIDv7 ids sort by creation time, which gives newest-first
+  // listing for free, and created_at read off the id keeps that order true of created_at too
+  // (ties broken by id), also when the id generator moved past the clock.
+  const id = uuidv7(now.getTime());
+  const timestamp = new Date(uuidv7Millis(id)).toISOString();
   return {
-    // UUIDv7 ids sort by creation time, which gives newest-first listing for free.
-    id: uuidv7(),
+    id,
     title: input.title,
     description: input.description ?? null,
     status: input.status ?? defaultStatus,

@@ -13,6 +13,15 @@ const seed = new Uint32Array(3);
 
 const hex = (value: number, digits: number) => value.toString(16).padStart(digits, "0");
 
+/**
+ * The millisecond an id carries. It can differ from the clock reading the id was made from
+ * (a full millisecond, a clock stepped back), so whatever must agree with the id's order,
+ * such as a todo's created_at, takes its time from here.
+ */
+export function uuidv7Millis(id: string): number {
+  return Number.parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
+}
+
 export function uuidv7(nowMs: number = Date.now()): string {
   if (nowMs > lastMs) {
     randomFillSync(seed);
