@@ -161,3 +161,74 @@ export function threadCount(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   return Number(/Threads:\s+(\d+)/.exec(status)?.[1] ?? 0);
 }
+
+/** Peak resident memory of a process since it started, in MB (the kernel's high-water mark). */
+export function peakRssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN);
+  return kb / 1024;
+}
+
+/** What a thread does, from the name Node and V8 give it (its comm in /proc). */
+export type ThreadRole =
+  | "server thread"
+  | "instance threads"
+  | "V8 helpers"
+  | "libuv pool"
+  | "other threads"
+  | "child processes";
+
+function roleOf(comm: string): ThreadRole {
+  if (comm === "MainThread" || comm === "node") return "server thread";
+  if (comm.startsWith("WorkerThread")) return "instance threads";
+  if (comm.startsWith("V8")) return "V8 helpers";
+  if (comm.startsWith("libuv")) return "libuv pool";
+  return "other threads";
+}
+
+export type ThreadCpu = Map<number, { role: ThreadRole; cpuMs: number }>;
+
+/**
+ * CPU time (user + system, ms) each thread of a process and of its descendants has used,
+ * keyed by thread id: the kernel's own account, read from outside, so measuring costs the
+ * measured process nothing. A thread that ended between two readings is missing from the
+ * later one (so a short-lived thread's CPU is not counted).
+ */
+export function threadCpuMs(pid: number): ThreadCpu {
+  const msPerTick = 10; // USER_HZ is 100 on Linux: a tick is 10 ms
+  const threads: ThreadCpu = new Map();
+  for (const processId of processTree(pid)) {
+    let tids: string[] = [];
+    try {
+      tids = readdirSync(`/proc/${processId}/task`);
+    } catch {
+      continue;
+    }
+    for (const tid of tids) {
+      try {
+        const comm = readFileSync(`/proc/${processId}/task/${tid}/comm`, "utf8").trim();
+        const stat = readFileSync(`/proc/${processId}/task/${tid}/stat`, "utf8");
+        const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        // utime and stime: fields 14 and 15 of stat, counted from 1 with pid and comm first.
+        const ticks = Number(fields[11]) + Number(fields[12]);
+        const role = processId === pid ? roleOf(comm) : "child processes";
+        threads.set(Number(tid), { role, cpuMs: ticks * msPerTick });
+      } catch {
+        // Exited while we read.
+      }
+    }
+  }
+  return threads;
+}
+
+/** CPU (ms) by role between two readings of threadCpuMs. */
+export function cpuByRole(
+  before: ThreadCpu,
+  after: ThreadCpu,
+): Partial<Record<ThreadRole, number>> {
+  const byRole: Partial<Record<ThreadRole, number>> = {};
+  for (const [tid, { role, cpuMs }] of after) {
+    byRole[role] = (byRole[role] ?? 0) + cpuMs - (before.get(tid)?.cpuMs ?? 0);
+  }
+  return byRole;
+}

@@ -1,11 +1,12 @@
 // Memory of the local runtime under load, read from outside (/proc): the runtime's process
 // holds its Lambda instances as worker threads, so its RSS counts them; processes it started
-// (the esbuild service) are reported beside it. Sampled after the first 1,000 requests and
-// then as the count grows. Half the requests read or write DynamoDB (GET /todos/{id},
-// GET /todos?limit=20, PUT /todos/{id}); the other half are answered by the function without
-// it (a CORS preflight, a 400 for a malformed id, a 404 for an unknown path), which exercises
-// the error paths too and lets 100,000 requests fit in the run's time budget on 2 cores.
-import { processTree, rssMb, threadCount } from "./children.ts";
+// (the esbuild service) are reported beside it. Sampled after the first 1,000 requests, after
+// 20,000 (warm-up done: the baseline), then in steps to 100,000, and the peak is the kernel's
+// high-water mark. Half the requests read or write DynamoDB (GET /todos/{id}, GET
+// /todos?limit=20, PUT /todos/{id}); the other half are answered by the function without it
+// (a CORS preflight, a 400 for a malformed id, a 404 for an unknown path), which exercises the
+// error paths too and lets 100,000 requests fit in the run's time budget on 2 cores.
+import { peakRssMb, processTree, rssMb, threadCount } from "./children.ts";
 import { endpoints, jsonHeaders } from "./endpoints.ts";
 import { runLoad } from "./load.ts";
 import { round } from "./stats.ts";
@@ -24,6 +25,8 @@ export async function measureMemory(options: {
   runtimePid: number;
   todoId: string;
   firstRequests: number;
+  /** Requests after which V8 and malloc have warmed up: the baseline that later samples are judged against. */
+  warmUpRequests: number;
   totalRequests: number;
   samples: number;
   concurrency: number;
@@ -36,8 +39,11 @@ export async function measureMemory(options: {
   requestsPerSecond: number;
   /** True when maxSeconds ran out before totalRequests. */
   stoppedEarly: boolean;
+  warmUpRequests: number;
+  peakRssMb: number;
 }> {
-  const { runtimeUrl, runtimePid, todoId, firstRequests, totalRequests, log } = options;
+  const { runtimeUrl, runtimePid, todoId, firstRequests, warmUpRequests, totalRequests, log } =
+    options;
   // Each connection sends these in turn: every answer is deliberate, so any status below 500
   // counts (a 5xx or a dropped connection is a failure).
   const mix = [
@@ -98,26 +104,42 @@ export async function measureMemory(options: {
     seconds += run.durationS;
     sent += amount;
   };
-  await send(firstRequests);
-  samples.push(await sample(sent));
-  const step = Math.ceil((totalRequests - firstRequests) / options.samples);
+  // Sampled after the first requests (for the record), after the warm-up (the baseline), and
+  // then in equal steps to the end.
+  const step = Math.ceil((totalRequests - warmUpRequests) / options.samples);
+  const sampleAt = [
+    firstRequests,
+    ...Array.from({ length: options.samples + 1 }, (_, index) =>
+      Math.min(totalRequests, warmUpRequests + index * step),
+    ),
+  ].filter((count, index, all) => all.indexOf(count) === index);
   // Sent in chunks, so that the time cap is checked now and then.
-  const chunk = Math.min(step, 6000);
+  const chunk = 6000;
   const started = performance.now();
   let stoppedEarly = false;
-  let nextSample = sent + step;
-  while (sent < totalRequests) {
-    if ((performance.now() - started) / 1000 > options.maxSeconds) {
-      stoppedEarly = true;
+  for (const target of sampleAt) {
+    while (sent < target) {
+      if ((performance.now() - started) / 1000 > options.maxSeconds) {
+        stoppedEarly = true;
+        break;
+      }
+      await send(Math.min(chunk, target - sent));
+    }
+    if (stoppedEarly) {
       log(`  stopped after ${options.maxSeconds} s, short of ${totalRequests} requests`);
       if (samples.at(-1)?.requests !== sent) samples.push(await sample(sent));
       break;
     }
-    await send(Math.min(chunk, nextSample - sent, totalRequests - sent));
-    if (sent >= nextSample || sent >= totalRequests) {
-      samples.push(await sample(sent));
-      nextSample = sent + step;
-    }
+    samples.push(await sample(sent));
   }
-  return { samples, failures, requestsPerSecond: round(sent / seconds, 1), stoppedEarly };
+  const peak = round(peakRssMb(runtimePid), 1);
+  log(`  peak RSS (high-water mark): ${peak} MB`);
+  return {
+    samples,
+    failures,
+    requestsPerSecond: round(sent / seconds, 1),
+    stoppedEarly,
+    warmUpRequests,
+    peakRssMb: peak,
+  };
 }

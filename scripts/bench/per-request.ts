@@ -1,10 +1,11 @@
 // Per request: each endpoint, at each concurrency, against the local runtime and the
 // baselines, in turns (endpoint by endpoint, target by target), so drift hits all alike.
+import { cpuByRole, type ThreadRole, threadCpuMs } from "./children.ts";
 import { type Endpoint, endpoints, jsonHeaders } from "./endpoints.ts";
 import { restEvent } from "./events.ts";
 import { runLoad } from "./load.ts";
 import type { InProcessInvoker } from "./servers.ts";
-import { pooledFigures, type RawRun, type RunFigures } from "./stats.ts";
+import { pooledFigures, type RawRun, type RunFigures, round } from "./stats.ts";
 
 const warmUpRequestsPerConnection = 4;
 
@@ -17,14 +18,39 @@ export const targetLabels: Record<TargetName, string> = {
   "serverless-offline": "(c) serverless-offline",
 };
 
+/** Each target's process (its pid), whose threads' CPU is accounted per request. */
 export type Target =
-  | { name: TargetName; url: string }
-  | { name: TargetName; invoker: InProcessInvoker };
+  | { name: TargetName; pid: number; url: string }
+  | { name: TargetName; pid: number; invoker: InProcessInvoker };
+
+/** Where the CPU of a request goes: the target's threads by role, and the shared DynamoDB. */
+export type CpuAccount = Partial<Record<ThreadRole | "dynalite", number>>;
 
 export interface PerRequestFigures extends RunFigures {
   target: TargetName;
   endpoint: string;
   concurrency: number;
+  /** CPU milliseconds per answered request, by thread role (from /proc, over the measured runs). */
+  cpuMsPerRequest: CpuAccount;
+}
+
+/** Runs one measurement while the kernel counts the CPU of the target and of dynalite. */
+async function measureWithCpu(
+  run: () => Promise<RawRun>,
+  pids: { target: number; dynalite: number },
+): Promise<{ raw: RawRun; cpuMs: CpuAccount }> {
+  const before = { target: threadCpuMs(pids.target), dynalite: threadCpuMs(pids.dynalite) };
+  const raw = await run();
+  const cpuMs: CpuAccount = cpuByRole(before.target, threadCpuMs(pids.target));
+  const dynalite = cpuByRole(before.dynalite, threadCpuMs(pids.dynalite));
+  cpuMs.dynalite = Object.values(dynalite).reduce((sum, ms) => sum + ms, 0);
+  return { raw, cpuMs };
+}
+
+function perRequest(totals: CpuAccount, requests: number): CpuAccount {
+  return Object.fromEntries(
+    Object.entries(totals).map(([role, ms]) => [role, requests ? round(ms / requests, 3) : 0]),
+  );
 }
 
 function measure(
@@ -52,6 +78,8 @@ function measure(
 export async function measurePerRequest(options: {
   targets: Target[];
   todoId: string;
+  /** The shared DynamoDB's process: its CPU per request is part of every target's account. */
+  dynalitePid: number;
   concurrencies: number[];
   /** Seconds per target and figure, split over `rounds` turns. */
   durationS: number;
@@ -59,7 +87,7 @@ export async function measurePerRequest(options: {
   warmUpS: number;
   log: (message: string) => void;
 }): Promise<PerRequestFigures[]> {
-  const { targets, todoId, concurrencies, durationS, rounds, warmUpS, log } = options;
+  const { targets, todoId, dynalitePid, concurrencies, durationS, rounds, warmUpS, log } = options;
   const maxConcurrency = Math.max(...concurrencies);
   // Warm every instance pool up to the highest concurrency first (no cold start is measured):
   // a number of requests, not a time, and ramped (1, 2, 4… connections), since an emulator that
@@ -100,19 +128,33 @@ export async function measurePerRequest(options: {
   for (const endpoint of endpoints) {
     for (const concurrency of concurrencies) {
       const raw = new Map<TargetName, RawRun[]>(targets.map((target) => [target.name, []]));
-      for (let round = 0; round < rounds; round++) {
+      const cpu = new Map<TargetName, CpuAccount>(targets.map((target) => [target.name, {}]));
+      for (let turn = 0; turn < rounds; turn++) {
         for (const target of targets) {
-          raw
-            .get(target.name)
-            ?.push(await measure(target, endpoint, todoId, concurrency, durationS / rounds));
+          const measured = await measureWithCpu(
+            () => measure(target, endpoint, todoId, concurrency, durationS / rounds),
+            { target: target.pid, dynalite: dynalitePid },
+          );
+          raw.get(target.name)?.push(measured.raw);
+          const totals = cpu.get(target.name) ?? {};
+          for (const [role, ms] of Object.entries(measured.cpuMs)) {
+            totals[role as keyof CpuAccount] = (totals[role as keyof CpuAccount] ?? 0) + ms;
+          }
         }
       }
       for (const target of targets) {
         const figures = pooledFigures(raw.get(target.name) ?? []);
+        const cpuMsPerRequest = perRequest(cpu.get(target.name) ?? {}, figures.requests);
         log(
           `  ${endpoint.label.padEnd(20)} c=${String(concurrency).padEnd(3)} ${targetLabels[target.name].padEnd(28)} ${figures.requestsPerSecond.toFixed(0).padStart(6)} req/s  p50 ${figures.p50Ms.toFixed(2)} ms  p99 ${figures.p99Ms.toFixed(2)} ms${figures.failures ? `  (${figures.failures} failed)` : ""}`,
         );
-        results.push({ target: target.name, endpoint: endpoint.key, concurrency, ...figures });
+        results.push({
+          target: target.name,
+          endpoint: endpoint.key,
+          concurrency,
+          ...figures,
+          cpuMsPerRequest,
+        });
       }
     }
   }

@@ -1,6 +1,11 @@
 // What people read: a table in the terminal and an SVG chart (plain string building).
 import { endpoints } from "./endpoints.ts";
-import { type TargetName, targetLabels } from "./per-request.ts";
+import {
+  type CpuAccount,
+  type PerRequestFigures,
+  type TargetName,
+  targetLabels,
+} from "./per-request.ts";
 import type { BenchResults } from "./results.ts";
 import { scaleQueries } from "./scale.ts";
 
@@ -22,6 +27,41 @@ function table(header: string[], rows: string[][]): string {
 }
 
 const targetOrder: TargetName[] = ["runtime", "in-process", "plain", "serverless-offline"];
+
+const cpuColumns: (keyof CpuAccount)[] = [
+  "server thread",
+  "instance threads",
+  "V8 helpers",
+  "libuv pool",
+  "other threads",
+  "child processes",
+  "dynalite",
+];
+
+/** The per-request CPU account of the runs that have one, as table rows. */
+function cpuRows(runs: PerRequestFigures[], concurrencies: number[]): string[][] {
+  const rows: string[][] = [];
+  for (const endpoint of endpoints) {
+    for (const concurrency of concurrencies) {
+      for (const target of targetOrder) {
+        const run = runs.find(
+          (r) =>
+            r.target === target && r.endpoint === endpoint.key && r.concurrency === concurrency,
+        );
+        if (!run?.cpuMsPerRequest) continue;
+        const account = run.cpuMsPerRequest;
+        const total = Object.values(account).reduce((sum, ms) => sum + (ms ?? 0), 0);
+        rows.push([
+          `${endpoint.label} c=${concurrency}`,
+          targetLabels[target],
+          ...cpuColumns.map((column) => (account[column] ? account[column].toFixed(3) : "")),
+          total.toFixed(3),
+        ]);
+      }
+    }
+  }
+  return rows;
+}
 
 export function terminalReport(results: BenchResults): string {
   const out: string[] = [];
@@ -86,6 +126,16 @@ export function terminalReport(results: BenchResults): string {
   }
   out.push(table(["", ...targets.map((target) => targetLabels[target])], rows));
 
+  out.push(
+    "\nCPU per request, ms (user + system time of each thread, from /proc, over the measured runs; dynalite is shared)",
+  );
+  out.push(
+    table(
+      ["", "target", ...cpuColumns, "total"],
+      cpuRows(results.perRequest.runs, results.perRequest.concurrencies),
+    ),
+  );
+
   out.push("\nDynamoDB requests per operation (SDK middleware count, success path)");
   out.push(
     table(
@@ -117,7 +167,7 @@ export function terminalReport(results: BenchResults): string {
   );
 
   out.push(
-    `\nMemory of the local runtime (RSS of its process, instances included; c=${results.memory.concurrency}, ${results.memory.requestsPerSecond} req/s)`,
+    `\nMemory of the local runtime (RSS of its process, instances included; c=${results.memory.concurrency}, ${results.memory.requestsPerSecond} req/s; peak ${results.memory.peakRssMb} MB)`,
   );
   out.push(
     table(
@@ -309,6 +359,18 @@ export function markdownSummary(results: BenchResults): string {
       });
       lines.push(`| \`${endpoint.label}\` c=${concurrency} | ${cells.join(" | ")} |`);
     }
+  }
+  const cpu = cpuRows(results.perRequest.runs, results.perRequest.concurrencies);
+  if (cpu.length) {
+    lines.push(
+      "",
+      `| CPU per request (ms) | target | ${cpuColumns.join(" | ")} | total |`,
+      `|---|---|${[...cpuColumns, "total"].map(() => "---:").join("|")}|`,
+      ...cpu.map(
+        (row) =>
+          `| ${row.map((cell, index) => (index === 0 ? `\`${cell}\`` : cell || "–")).join(" | ")} |`,
+      ),
+    );
   }
   lines.push(
     "",

@@ -29,7 +29,13 @@ const settings = smoke
       coldStartRounds: 3,
       perRequest: { durationS: 1, rounds: 1, warmUpS: 0.5 },
       scale: { sizes: [1000, 2000], durationS: 1, rounds: 1 },
-      memory: { firstRequests: 300, totalRequests: 1500, samples: 2, maxSeconds: 30 },
+      memory: {
+        firstRequests: 300,
+        warmUpRequests: 800,
+        totalRequests: 1500,
+        samples: 2,
+        maxSeconds: 30,
+      },
       outDir: join(repoRoot, "bench/results/tmp"),
     }
   : {
@@ -38,7 +44,13 @@ const settings = smoke
       coldStartRounds: 25,
       perRequest: { durationS: 3, rounds: 2, warmUpS: 1 },
       scale: { sizes: [1000, 50_000], durationS: 3, rounds: 3 },
-      memory: { firstRequests: 1000, totalRequests: 100_000, samples: 9, maxSeconds: 300 },
+      memory: {
+        firstRequests: 1000,
+        warmUpRequests: 20_000,
+        totalRequests: 100_000,
+        samples: 8,
+        maxSeconds: 300,
+      },
       outDir: join(repoRoot, "bench/results"),
     };
 const concurrencies = [1, 16];
@@ -132,14 +144,15 @@ async function main(): Promise<BenchResults> {
       );
       running.push(offline.child);
       const targets: Target[] = [
-        { name: "runtime", url: runtime.url },
-        { name: "in-process", invoker: inProcess },
-        { name: "plain", url: plain.url },
-        { name: "serverless-offline", url: offline.url },
+        { name: "runtime", pid: runtime.child.pid, url: runtime.url },
+        { name: "in-process", pid: inProcess.child.pid, invoker: inProcess },
+        { name: "plain", pid: plain.child.pid, url: plain.url },
+        { name: "serverless-offline", pid: offline.child.pid, url: offline.url },
       ];
       const runs = await measurePerRequest({
         targets,
         todoId,
+        dynalitePid: dynalite.child.pid,
         concurrencies,
         ...settings.perRequest,
         log,
