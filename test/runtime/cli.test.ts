@@ -4,7 +4,14 @@ import { readFile, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { cliPath, eventually, fixtureTemplate, repoRoot, scratchDir } from "./helpers.ts";
+import {
+  cliPath,
+  eventually,
+  fixtureTemplate,
+  repoRoot,
+  scratchDir,
+  startPath,
+} from "./helpers.ts";
 
 interface RunningCli {
   child: ChildProcess;
@@ -20,9 +27,9 @@ afterEach(() => {
   }
 });
 
-function runCli(args: string[]): RunningCli {
+function runCli(args: string[], script = cliPath): RunningCli {
   // process.execPath: the same Node 24 that runs the tests (it strips the .ts types).
-  const child = spawn(process.execPath, [cliPath, ...args], {
+  const child = spawn(process.execPath, [script, ...args], {
     cwd: repoRoot,
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -93,7 +100,7 @@ describe("the CLI", () => {
   });
 
   it("serves the product with sample todos, as npm start does", async () => {
-    const cli = runCli(["--port", "0", "--ddb-port", "0", "--in-memory"]);
+    const cli = runCli(["--port", "0", "--ddb-port", "0", "--in-memory"], startPath);
     const url = await apiUrl(cli);
     const response = await fetch(`${url}/todos`);
     expect(response.status).toBe(200);

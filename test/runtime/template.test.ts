@@ -1,8 +1,8 @@
 // Reading a SAM template as CloudFormation and the SAM CLI would: intrinsics, Globals,
 // implicit APIs, Cors and the errors a broken template gets.
 import { describe, expect, it } from "vitest";
-import { parseCfnTemplate } from "../../scripts/lib/cfn-template.ts";
 import { esbuildOptions } from "../../scripts/local/build.ts";
+import { parseCfnTemplate } from "../../scripts/local/cfn-template.ts";
 import {
   type FunctionDefinition,
   mergeGlobals,
