@@ -114,8 +114,13 @@ function writeAnswer(
     if (lower === "content-length") continue;
     response.setHeader(remappedHeaders.has(lower) ? `x-amzn-Remapped-${name}` : name, values);
   }
-  // API Gateway answers JSON when the function names no type.
-  if (!response.hasHeader("content-type")) response.setHeader("Content-Type", "application/json");
+  // API Gateway answers JSON when the function names no type; not on a 304, which has no
+  // body to type (RFC 9110 15.4.5: no representation metadata beyond what a 200 would
+  // carry for caches). The SAM CLI's start-api sends none there either (werkzeug drops
+  // a 304's entity headers).
+  if (!response.hasHeader("content-type") && answer.statusCode !== 304) {
+    response.setHeader("Content-Type", "application/json");
+  }
   response.setHeader("x-amzn-RequestId", requestId);
   response.setHeader("Content-Length", answer.body.length);
   if (closeConnection) response.setHeader("Connection", "close");

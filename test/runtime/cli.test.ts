@@ -179,7 +179,7 @@ describe("the CLI", () => {
   it("says in --help how long a stop waits", async () => {
     const cli = runCli(["--help"]);
     expect(await cli.exited).toBe(0);
-    expect(cli.output()).toMatch(/--grace-period SECONDS[^]*longest function\s+Timeout/);
+    expect(cli.output()).toMatch(/--grace-period SECONDS[\s\S]*longest function\s+Timeout/);
   });
 
   it("stops when the process that started it is gone, as when npm itself gets SIGTERM", async () => {

@@ -236,3 +236,33 @@ ${properties}
     });
   });
 });
+
+describe("stage variables", () => {
+  const withApi = (api: string) => `
+Parameters:
+  Stage:
+    Type: String
+    Default: dev
+Globals:
+  Api:
+${api}
+Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: nodejs24.x
+      Handler: index.handler
+      Events:
+        Get: { Type: Api, Properties: { Path: /, Method: GET } }
+`;
+
+  it("takes Globals Api Variables for the implicit API, intrinsics resolved", () => {
+    const app = resolveText(withApi("    Variables:\n      stage: !Ref Stage\n      n: 3"));
+    expect(app.apis[0]?.stageVariables).toEqual({ stage: "dev", n: "3" });
+  });
+
+  it("has none when the Api declares none", () => {
+    const app = resolveText(withApi("    BinaryMediaTypes: []"));
+    expect(app.apis[0]?.stageVariables).toBeUndefined();
+  });
+});
