@@ -75,7 +75,8 @@ export function spawnCli(args: string[], timeoutMs = 30_000): Promise<CliRuntime
  * signal can be sent to the whole group: process.kill(-child.pid, signal).
  */
 export function spawnNpmStart(args: string[], timeoutMs = 30_000): Promise<CliRuntime> {
-  const child = spawn("npm", ["start", "--", "--port", "0", "--no-watch", "--no-seed", ...args], {
+  // Rebuilding on save stays on, as it is for a user: its esbuild process is in the group too.
+  const child = spawn("npm", ["start", "--", "--port", "0", "--no-seed", ...args], {
     cwd: repoRoot,
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
