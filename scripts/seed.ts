@@ -1,20 +1,16 @@
 // `npm run seed`: creates the table from template.yaml's definition when it is missing, and
 // adds a few sample todos at DDB_ENDPOINT (default http://localhost:8000, DynamoDB Local's
 // port, where `npm start` and docker compose both listen). The samples have fixed ids, so
-// running it twice adds nothing. `npm start` calls seedSampleTodos for a new table.
+// running it twice adds nothing. `npm start` (scripts/start.ts) calls seedSampleTodos for a new table.
 import { pathToFileURL } from "node:url";
 import { ownerOf } from "../src/todo-routes.ts";
 import { createDocumentClient } from "../src/todos/dynamodb-client.ts";
 import { DynamoDbTodoStore } from "../src/todos/dynamodb-todo-store.ts";
 import type { StoredTodo } from "../src/todos/todo.ts";
-import { loadCfnTemplate } from "./lib/cfn-template.ts";
-import { createTableInput, ensureTable, findTableResource } from "./lib/dynamodb-table.ts";
+import { loadCfnTemplate } from "./local/cfn-template.ts";
 import { localDynamoDbClient } from "./local/dynamodb.ts";
-
-export interface SeedTarget {
-  endpoint: string;
-  tableName: string;
-}
+import { createTableInput, ensureTable, findTableResource } from "./local/dynamodb-table.ts";
+import type { SeedTarget } from "./local/index.ts";
 
 // UUIDv7 ids from early 2026: newer todos list before them.
 const sampleTodos: StoredTodo[] = [

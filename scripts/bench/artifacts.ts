@@ -4,8 +4,8 @@
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, extname, join, relative, resolve } from "node:path";
 import * as esbuild from "esbuild";
-import { loadCfnTemplate } from "../lib/cfn-template.ts";
 import { esbuildOptions } from "../local/build.ts";
+import { loadCfnTemplate } from "../local/cfn-template.ts";
 import { type FunctionDefinition, resolveLocalApp } from "../local/template.ts";
 
 export const repoRoot = resolve(import.meta.dirname, "../..");

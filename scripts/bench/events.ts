@@ -1,8 +1,8 @@
 // API Gateway events for in-process invocation, made by the local runtime's own routing and
-// translation (scripts/local/routing.ts, events.ts), so that baseline (a) and the request
+// translation (scripts/local/routing.ts, rest-event.ts), so that baseline (a) and the request
 // count see exactly the events the runtime's instances see.
-import { loadCfnTemplate } from "../lib/cfn-template.ts";
-import { buildRestEvent, newRequestId, requestRawPath } from "../local/events.ts";
+import { loadCfnTemplate } from "../local/cfn-template.ts";
+import { buildRestEvent, newRequestId, requestRawPath } from "../local/rest-event.ts";
 import { Router } from "../local/routing.ts";
 import { resolveLocalApp } from "../local/template.ts";
 import { templatePath } from "./artifacts.ts";

@@ -1,6 +1,8 @@
-// npm start: the local API Gateway + Lambda runtime on http://127.0.0.1:3000.
+// The local API Gateway + Lambda runtime on http://127.0.0.1:3000, as a command:
+// `node cli.ts [options]`, or runCli() from a project's own entry script, which adds what
+// is particular to the project (sample data for a new table, the command's name).
 // Flags mirror `sam local start-api` where they overlap; the work is in ./index.ts.
-// npm start runs it with two V8 settings (package.json), both for memory:
+// The project's npm start runs it with two V8 settings (package.json), both for memory:
 // - --max-semi-space-size=4: under load V8 otherwise grows this thread's young generation to
 //   128 MB, a third of the runtime's memory, for garbage that dies within a request (RSS
 //   218 -> 336 MB over 12,000 requests by default; scavenges stay cheap, since little of a
@@ -8,11 +10,25 @@
 // - --v8-pool-size=1: one V8 helper thread (GC and compiler tasks of the server and every
 //   instance) instead of four, each keeping its own malloc arena. RSS after 1,000 -> 13,000
 //   requests: 213 -> 241 MB with four, 211 -> 219 MB with one, and no slower measured.
-import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { type LocalApi, type SeedTarget, startLocalApi } from "./index.ts";
 
-const usage = `Usage: npm start -- [options]   (node scripts/local/cli.ts [options])
+/** A project's sample data, added to a table this start created. */
+export interface CliSeed {
+  /** What is added, for the help and the log: "sample todos". */
+  description: string;
+  run(target: SeedTarget): Promise<unknown>;
+}
+
+export interface CliProject {
+  /** How the help names the command: "npm start --" (node cli.ts by default). */
+  command?: string;
+  /** Without one, a new table stays empty (and --no-seed changes nothing). */
+  seed?: CliSeed;
+}
+
+function usageText(project: CliProject): string {
+  return `Usage: ${project.command ?? "node cli.ts"} [options]
 
 Serves the API of template.yaml like API Gateway + Lambda, with an embedded DynamoDB.
 
@@ -33,9 +49,21 @@ Serves the API of template.yaml like API Gateway + Lambda, with an embedded Dyna
       --in-memory            keep nothing: the embedded DynamoDB lives in memory
       --table-name NAME      the local table's name (default: its logical id)
       --no-watch             do not rebuild when sources change
-      --no-seed              do not add sample todos to a new table
+      --no-seed              do not add ${project.seed?.description ?? "sample data"} to a new table
+      --grace-period SECONDS on Ctrl-C or SIGTERM, how long requests already received
+                             (uploads included) get to be answered before it exits
+                             anyway (default: the longest function Timeout, at most 29 s);
+                             a second Ctrl-C, a second or more later, exits at once
   -h, --help                 this help
 `;
+}
+
+/**
+ * A second signal this soon after the first is the same user action arriving again: a
+ * signal to the process group (Ctrl-C, `kill -TERM -PGID`, a process manager) reaches npm
+ * too, which forwards its own copy. A deliberate second Ctrl-C comes later than this.
+ */
+const repeatedSignalMs = 1_000;
 
 function fail(message: string): never {
   console.error(`error: ${message}`);
@@ -62,37 +90,25 @@ function parseOverrides(values: string[] | undefined): Record<string, string> {
   return overrides;
 }
 
-/** scripts/seed.ts adds the sample todos; the runtime itself knows nothing of todos. */
-async function sampleTodosSeeder(): Promise<(target: SeedTarget) => Promise<void>> {
-  const seedUrl = new URL("../seed.ts", import.meta.url);
+function seedRunner(seed: CliSeed): (target: SeedTarget) => Promise<void> {
   return async (target) => {
-    if (!existsSync(seedUrl)) {
-      console.warn("warning: scripts/seed.ts is not there yet: the new table has no sample todos");
-      return;
-    }
-    const seedModule = (await import(seedUrl.href)) as {
-      seedSampleTodos?: (target: SeedTarget) => Promise<unknown>;
-    };
-    if (typeof seedModule.seedSampleTodos !== "function") {
-      console.warn("warning: scripts/seed.ts exports no seedSampleTodos: no sample todos added");
-      return;
-    }
     try {
-      await seedModule.seedSampleTodos(target);
-      console.log(`added sample todos to ${target.tableName}`);
+      await seed.run(target);
+      console.log(`added ${seed.description} to ${target.tableName}`);
     } catch (error) {
       // Sample data is a convenience: a table it does not fit still gets served.
       console.warn(
-        `warning: no sample todos added to ${target.tableName}: ${(error as Error).message}`,
+        `warning: no ${seed.description} added to ${target.tableName}: ${(error as Error).message}`,
       );
     }
   };
 }
 
-async function main(): Promise<void> {
+export async function runCli(args: string[], project: CliProject = {}): Promise<void> {
+  const usage = usageText(project);
   let parsed: ReturnType<typeof parseCommandLine>;
   try {
-    parsed = parseCommandLine();
+    parsed = parseCommandLine(args);
   } catch (error) {
     fail(`${(error as Error).message}\n\n${usage}`);
   }
@@ -107,39 +123,59 @@ async function main(): Promise<void> {
   if (maxInstances !== undefined && !(Number.isInteger(maxInstances) && maxInstances > 0)) {
     fail(`--max-instances ${values["max-instances"]} is not a positive whole number`);
   }
+  const gracePeriodMs =
+    values["grace-period"] === undefined ? undefined : Number(values["grace-period"]) * 1000;
+  if (gracePeriodMs !== undefined && !(Number.isFinite(gracePeriodMs) && gracePeriodMs >= 0)) {
+    fail(`--grace-period ${values["grace-period"]} is not a number of seconds`);
+  }
 
   // Listening for signals before anything starts: a signal during startup stops the
   // runtime as soon as it is up, instead of killing it halfway (data folder locked...).
   let api: LocalApi | undefined;
-  let stopping = false;
-  const stopApi = (running: LocalApi) =>
-    running.close().then(
+  let stopStartedAt: number | undefined;
+  const stopApi = (running: LocalApi) => {
+    const graceMs = gracePeriodMs ?? running.longestAnswerMs;
+    // Bounded: a client that never finishes its upload must not hold the ports for ever.
+    setTimeout(() => {
+      console.error(
+        `grace period of ${graceMs / 1000} s is over: exiting with ${running.inFlight} request(s) unanswered`,
+      );
+      process.exit(1);
+    }, graceMs).unref();
+    return running.close().then(
       () => {
         console.log("stopped");
         process.exit(0);
       },
       (error: Error) => fail(`while stopping: ${error.message}`),
     );
-  const stop = (signal: string) => {
-    if (stopping) {
-      console.error(`${signal} again: exiting without waiting`);
+  };
+  /** One graceful stop, whatever starts it; only a deliberate, later signal cuts it short. */
+  const stop = (cause: string, deliberate: boolean) => {
+    const now = performance.now();
+    if (stopStartedAt !== undefined) {
+      if (!deliberate || now - stopStartedAt < repeatedSignalMs) return;
+      console.error(
+        `${cause} again: exiting now, without answering ${api?.inFlight ?? 0} request(s) in flight`,
+      );
       process.exit(1);
     }
-    stopping = true;
-    console.log(`${signal}: answering requests in flight, then stopping`);
+    stopStartedAt = now;
+    console.log(`${cause}: answering requests in flight, then stopping`);
     if (api) void stopApi(api);
   };
-  process.on("SIGINT", () => stop("SIGINT"));
-  process.on("SIGTERM", () => stop("SIGTERM"));
-  // npm runs this through `sh -c`, and a SIGTERM sent to npm (an editor's stop button, a
-  // process manager, concurrently...) ends npm and that shell but not this process, which
-  // would go on serving and holding the ports and the data folder. So when the process that
-  // started this one is gone (this one is re-parented), stop as on SIGTERM.
+  process.on("SIGINT", () => stop("SIGINT", true));
+  process.on("SIGTERM", () => stop("SIGTERM", true));
+  // npm runs this through `sh -c`, and a SIGTERM sent to npm alone (some editors' stop
+  // buttons, concurrently...) ends npm and that shell but not this process, which would go
+  // on serving and holding the ports and the data folder. So when the process that started
+  // this one is gone (this one is re-parented), stop as on SIGTERM. When a signal to the
+  // whole group ended npm, this is that same stop, already under way.
   const startedBy = process.ppid;
   const parentWatch = setInterval(() => {
     if (process.ppid === startedBy) return;
     clearInterval(parentWatch);
-    stop("the process that started npm start is gone");
+    stop("the process that started this one is gone", false);
   }, 500);
   parentWatch.unref();
 
@@ -158,13 +194,13 @@ async function main(): Promise<void> {
       inMemory: values["in-memory"],
       tableName: values["table-name"],
       watch: values.watch && !buildDir,
-      seed: values.seed ? await sampleTodosSeeder() : undefined,
+      seed: values.seed && project.seed ? seedRunner(project.seed) : undefined,
     });
   } catch (error) {
     fail((error as Error).message);
   }
 
-  if (stopping) {
+  if (stopStartedAt !== undefined) {
     await stopApi(api);
     return;
   }
@@ -189,8 +225,9 @@ async function main(): Promise<void> {
   );
 }
 
-function parseCommandLine() {
+function parseCommandLine(args: string[]) {
   return parseArgs({
+    args,
     allowNegative: true,
     strict: true,
     options: {
@@ -209,9 +246,10 @@ function parseCommandLine() {
       "table-name": { type: "string" },
       watch: { type: "boolean", default: true },
       seed: { type: "boolean", default: true },
+      "grace-period": { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
 }
 
-await main();
+if (import.meta.main) await runCli(process.argv.slice(2));

@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { parseDocument } from "yaml";
+import type { LocalPage } from "./server.ts";
 
 const swaggerUiDir = dirname(
   createRequire(import.meta.url).resolve("swagger-ui-dist/package.json"),
@@ -68,10 +69,6 @@ const initializerJs = `window.addEventListener("load", function () {
 });
 `;
 
-export interface DocsOptions {
-  openapiPath: string;
-}
-
 function send(
   response: ServerResponse,
   status: number,
@@ -96,12 +93,16 @@ export async function localOpenApiYaml(openapiPath: string, origin: string): Pro
   return document.toString();
 }
 
-/** Answers /docs, /docs/* and /openapi.yaml; returns false for every other path. */
-export async function handleDocsRequest(
+/** Swagger UI over a contract: answers /docs, /docs/* and /openapi.yaml, nothing else. */
+export function docsPage(openapiPath: string): LocalPage {
+  return (request, response, rawPath) => handleDocsRequest(request, response, rawPath, openapiPath);
+}
+
+async function handleDocsRequest(
   request: IncomingMessage,
   response: ServerResponse,
   rawPath: string,
-  options: DocsOptions,
+  openapiPath: string,
 ): Promise<boolean> {
   const isDocs = rawPath === "/docs" || rawPath.startsWith("/docs/");
   if (!isDocs && rawPath !== "/openapi.yaml") return false;
@@ -118,7 +119,7 @@ export async function handleDocsRequest(
         response,
         200,
         "application/yaml; charset=utf-8",
-        await localOpenApiYaml(options.openapiPath, origin),
+        await localOpenApiYaml(openapiPath, origin),
       );
     } catch (error) {
       const missing = (error as NodeJS.ErrnoException).code === "ENOENT";
@@ -128,8 +129,8 @@ export async function handleDocsRequest(
         "application/json",
         JSON.stringify({
           message: missing
-            ? `no contract at ${options.openapiPath}`
-            : `cannot read ${options.openapiPath}: ${(error as Error).message}`,
+            ? `no contract at ${openapiPath}`
+            : `cannot read ${openapiPath}: ${(error as Error).message}`,
         }),
       );
     }

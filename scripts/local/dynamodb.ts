@@ -5,6 +5,7 @@ import { createRequire } from "node:module";
 import { Worker } from "node:worker_threads";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { DynamoDbWorkerData, FromDynamoDbWorker } from "./dynamodb-worker.ts";
+import { localAwsCredentials, localRegion } from "./local-aws.ts";
 
 export interface LocalDynamoDbOptions {
   /** Use this DynamoDB (e.g. DynamoDB Local from docker compose) instead of dynalite. */
@@ -24,14 +25,8 @@ export interface LocalDynamoDb {
   close(): Promise<void>;
 }
 
-/** Credentials and region that keep the SDK from looking for real ones. */
-export const localAwsCredentials = {
-  AWS_ACCESS_KEY_ID: "local",
-  AWS_SECRET_ACCESS_KEY: "local",
-  AWS_SESSION_TOKEN: "local",
-};
-
-export function localDynamoDbClient(endpoint: string, region: string): DynamoDBClient {
+/** A client of a local DynamoDB, with the local region and credentials unless told otherwise. */
+export function localDynamoDbClient(endpoint: string, region = localRegion): DynamoDBClient {
   return new DynamoDBClient({
     endpoint,
     region,

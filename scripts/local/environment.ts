@@ -3,9 +3,8 @@
 // the local runtime itself must set: the local DynamoDB endpoint, dummy credentials and
 // region, and the variables the Lambda service sets in every execution environment.
 import { readFileSync } from "node:fs";
-import { localAwsCredentials } from "./dynamodb.ts";
+import { localAwsCredentials, localRegion } from "./local-aws.ts";
 import type { FunctionDefinition } from "./template.ts";
-import { localRegion } from "./template.ts";
 
 /** `{"Parameters": {...}, "<FunctionLogicalId>": {...}}`, as `sam local --env-vars` reads it. */
 export type EnvVarsFile = Record<string, Record<string, unknown>>;

@@ -1,31 +1,35 @@
 // The local API Gateway + Lambda runtime, as a function: the CLI (npm start) and test
-// suites start it the same way, each on its own ports.
+// suites start it the same way, each on its own ports. It knows nothing of the project it
+// serves: what is particular to one (sample data, its contract's docs) is given to it.
 import { randomBytes } from "node:crypto";
 import { watch } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
 import type { Writable } from "node:stream";
-import { loadCfnTemplate } from "../lib/cfn-template.ts";
-import { createTableInput, ensureTable } from "../lib/dynamodb-table.ts";
 import {
   type PreparedFunction,
   prepareFunction,
   removeBuilds,
   removeStaleBuilds,
 } from "./build.ts";
+import { loadCfnTemplate } from "./cfn-template.ts";
+import { docsPage } from "./docs.ts";
 import { type LocalDynamoDb, localDynamoDbClient, startLocalDynamoDb } from "./dynamodb.ts";
+import { createTableInput, ensureTable } from "./dynamodb-table.ts";
 import {
   type EnvVarsFile,
   functionEnvironment,
   loadEnvVarsFile,
   parameterOverridesFrom,
 } from "./environment.ts";
+import { InstancePool } from "./instance-pool.ts";
 import { Router } from "./routing.ts";
-import { type ApiServer, createApiServer } from "./server.ts";
-import { localRegion, resolveLocalApp, TemplateError } from "./template.ts";
-import { InstancePool } from "./workers.ts";
+import { type ApiServer, createApiServer, integrationTimeoutMs } from "./server.ts";
+import { resolveLocalApp, TemplateError } from "./template.ts";
 
+export { buildRestEvent } from "./rest-event.ts";
+export type { LocalPage } from "./server.ts";
 export { TemplateError } from "./template.ts";
 
 export interface LocalApiLogger {
@@ -68,7 +72,10 @@ export interface LocalApiOptions {
    * Lambda concurrency limit. By default one per core (at least 2): see defaultMaxInstances.
    */
   maxInstances?: number;
-  /** The contract behind /docs: <template folder>/openapi.yaml by default. */
+  /**
+   * The OpenAPI contract Swagger UI shows at /docs (and /openapi.yaml serves):
+   * <template folder>/openapi.yaml by default.
+   */
   openapi?: string;
   /** Called once for each table this start created (not for one that already had data). */
   seed?: (target: SeedTarget) => Promise<void>;
@@ -83,12 +90,18 @@ export interface LocalApi {
   ddbEndpoint: string;
   /** The table's local name (the first table's, if the template has several). */
   tableName: string | undefined;
-  tableNames: Record<string, string>;
   /** Where the data is kept, or undefined (in memory, or an external DynamoDB). */
   dataDir: string | undefined;
-  functions: string[];
   /** Instances per function at most (before a function's ReservedConcurrentExecutions). */
   maxInstances: number;
+  /**
+   * How long a request already received may still take to be answered: the longest
+   * function Timeout, but at most API Gateway's 29 s integration timeout, when every
+   * request has its answer (504 at the latest).
+   */
+  longestAnswerMs: number;
+  /** Requests received and not yet answered. */
+  readonly inFlight: number;
   /** The template's Api routes, as served (at the root, without the stage). */
   routes: Array<{ method: string; path: string; functionId: string }>;
   /** Stops accepting, answers requests in flight, stops instances and closes the store. */
@@ -204,7 +217,7 @@ export async function startLocalApi(options: LocalApiOptions = {}): Promise<Loca
     });
     cleanups.push(() => database.close());
 
-    const client = localDynamoDbClient(database.endpoint, localRegion);
+    const client = localDynamoDbClient(database.endpoint);
     try {
       for (const table of app.tables) {
         const created = await ensureTable(
@@ -275,7 +288,7 @@ export async function startLocalApi(options: LocalApiOptions = {}): Promise<Loca
       router: new Router(app.routes),
       apis: new Map(app.apis.map((api) => [api.logicalId, api])),
       pools,
-      openapiPath: resolve(options.openapi ?? join(app.templateDir, "openapi.yaml")),
+      pages: [docsPage(resolve(options.openapi ?? join(app.templateDir, "openapi.yaml")))],
       log: log.info,
       logError: log.error,
     });
@@ -300,10 +313,15 @@ export async function startLocalApi(options: LocalApiOptions = {}): Promise<Loca
       url: `http://${urlHost}:${address.port}`,
       ddbEndpoint: database.endpoint,
       tableName: app.tables[0]?.tableName,
-      tableNames: Object.fromEntries(app.tables.map((table) => [table.logicalId, table.tableName])),
       dataDir: database.dataDir,
-      functions: app.functions.map((fn) => fn.logicalId),
       maxInstances: options.maxInstances ?? defaultMaxInstances(),
+      longestAnswerMs: Math.min(
+        integrationTimeoutMs,
+        Math.max(0, ...app.functions.map((fn) => fn.timeoutSeconds * 1000)),
+      ),
+      get inFlight() {
+        return apiServer.inFlight;
+      },
       routes: app.routes.map((route) => ({
         method: route.method,
         path: route.resourcePath,

@@ -1,34 +1,54 @@
-// The HTTP front: what API Gateway does between a client and the function. Docs first,
-// then the template's routes (403 for what it does not route, CORS preflight from the
-// Api's Cors), then the event to an instance and its result back as the answer.
+// The HTTP front: what API Gateway does between a client and the function. Pages given
+// from outside first (Swagger UI...), then the template's routes (403 for what it does not
+// route, CORS preflight from the Api's Cors), then the event to an instance and its result
+// back as the answer.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { handleDocsRequest } from "./docs.ts";
 import {
-  buildRestEvent,
-  type HttpAnswer,
-  MalformedResultError,
-  mapLambdaResult,
-  newRequestId,
-  requestRawPath,
-} from "./events.ts";
+  type GatewayError,
+  gatewayAnswer,
+  integrationTimeout,
+  internalServerError,
+  missingAuthenticationToken,
+  preflightAnswer,
+  requestTooLarge,
+} from "./gateway-responses.ts";
+import type { InstancePool } from "./instance-pool.ts";
+import { type HttpAnswer, MalformedResultError, mapLambdaResult } from "./proxy-result.ts";
+import { buildRestEvent, newRequestId, requestRawPath } from "./rest-event.ts";
 import type { RouteMatch, Router } from "./routing.ts";
-import type { ApiDefinition, CorsSettings } from "./template.ts";
-import type { InstancePool } from "./workers.ts";
+import type { ApiDefinition } from "./template.ts";
+
+/**
+ * A page served beside the API, before routing (e.g. Swagger UI at /docs): it answers the
+ * request and returns true, or returns false for a path that is not its own.
+ */
+export type LocalPage = (
+  request: IncomingMessage,
+  response: ServerResponse,
+  rawPath: string,
+) => Promise<boolean>;
 
 export interface ApiServerOptions {
   router: Router;
   apis: Map<string, ApiDefinition>;
   /** By function logical id. */
   pools: Map<string, InstancePool>;
-  openapiPath: string;
+  pages: LocalPage[];
   log: (line: string) => void;
   logError: (line: string) => void;
 }
 
 export interface ApiServer {
   server: Server;
-  /** Stops accepting, lets requests in flight be answered, then closes every connection. */
+  /** How many requests have been received and not yet answered. */
+  readonly inFlight: number;
+  /**
+   * Stops accepting, lets requests in flight be answered (bodies still uploading
+   * included), then closes every connection.
+   */
   close(): Promise<void>;
+  /** Closes every connection now, answered or not. */
+  closeNow(): void;
 }
 
 /** API Gateway's limit on a request's payload. */
@@ -36,7 +56,7 @@ const maxRequestBytes = 10 * 1024 * 1024;
 /** Lambda's limit on a synchronous invocation's response. */
 const maxResponseBytes = 6 * 1024 * 1024;
 /** API Gateway's integration timeout: past it the client gets 504 while the function runs on. */
-const integrationTimeoutMs = 29_000;
+export const integrationTimeoutMs = 29_000;
 
 // Response headers API Gateway does not pass through as they are: it renames them
 // x-amzn-Remapped-<name> (its documented list for REST APIs), and sets Content-Length itself.
@@ -61,103 +81,6 @@ const remappedHeaders = new Set(
     "www-authenticate",
   ].map((name) => name.toLowerCase()),
 );
-
-const allMethods = ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"];
-
-/** An answer API Gateway gives on its own, shaped by the Api's GatewayResponses. */
-interface GatewayError {
-  /** The GatewayResponses type; without one, DEFAULT_4XX or DEFAULT_5XX applies. */
-  type?: string;
-  statusCode: number;
-  message: string;
-  errorType: string;
-}
-
-const missingAuthenticationToken: GatewayError = {
-  type: "MISSING_AUTHENTICATION_TOKEN",
-  statusCode: 403,
-  message: "Missing Authentication Token",
-  errorType: "MissingAuthenticationTokenException",
-};
-const requestTooLarge: GatewayError = {
-  type: "REQUEST_TOO_LARGE",
-  statusCode: 413,
-  message: "Request Too Long",
-  errorType: "RequestTooLongException",
-};
-const integrationTimeout: GatewayError = {
-  type: "INTEGRATION_TIMEOUT",
-  statusCode: 504,
-  message: "Endpoint request timed out",
-  errorType: "InternalServerErrorException",
-};
-/** A failed invocation, a malformed result or a Lambda timeout. */
-const internalServerError: GatewayError = {
-  statusCode: 502,
-  message: "Internal server error",
-  errorType: "InternalServerErrorException",
-};
-
-/** The few $context variables a gateway response template can use that are known here. */
-function renderGatewayTemplate(template: string, error: GatewayError, requestId: string): string {
-  const values: Record<string, string> = {
-    "context.error.messageString": JSON.stringify(error.message),
-    "context.error.message": error.message,
-    "context.error.responseType":
-      error.type ?? (error.statusCode >= 500 ? "DEFAULT_5XX" : "DEFAULT_4XX"),
-    "context.error.validationErrorString": "",
-    "context.requestId": requestId,
-  };
-  return template.replace(
-    /\$\{?(context(?:\.\w+)+)\}?/g,
-    (whole, name: string) => values[name] ?? whole,
-  );
-}
-
-export function gatewayAnswer(
-  error: GatewayError,
-  api: ApiDefinition | undefined,
-  requestId: string,
-): HttpAnswer {
-  const responses = api?.gatewayResponses ?? {};
-  const settings =
-    (error.type ? responses[error.type] : undefined) ??
-    responses[error.statusCode >= 500 ? "DEFAULT_5XX" : "DEFAULT_4XX"];
-  const [contentType, template] =
-    Object.entries(settings?.templates ?? {}).find(([type]) => type === "application/json") ??
-    Object.entries(settings?.templates ?? {})[0] ??
-    [];
-  const headers = new Map<string, string[]>([
-    ["Content-Type", [contentType ?? "application/json"]],
-    ["x-amzn-ErrorType", [error.errorType]],
-  ]);
-  for (const [name, value] of Object.entries(settings?.headers ?? {})) headers.set(name, [value]);
-  return {
-    statusCode: settings?.statusCode ?? error.statusCode,
-    headers,
-    body: Buffer.from(
-      template === undefined
-        ? JSON.stringify({ message: error.message })
-        : renderGatewayTemplate(template, error, requestId),
-    ),
-  };
-}
-
-/** What SAM's Cors setting makes API Gateway answer to OPTIONS: a mock integration. */
-function preflightAnswer(cors: CorsSettings, match: RouteMatch): HttpAnswer {
-  const methods = match.methods.includes("ANY")
-    ? allMethods
-    : [...new Set([...match.methods, "OPTIONS"])].sort();
-  const headers = new Map<string, string[]>([
-    ["Content-Type", ["application/json"]],
-    ["Access-Control-Allow-Origin", [cors.allowOrigin]],
-    ["Access-Control-Allow-Methods", [cors.allowMethods ?? methods.join(",")]],
-  ]);
-  if (cors.allowHeaders) headers.set("Access-Control-Allow-Headers", [cors.allowHeaders]);
-  if (cors.maxAge) headers.set("Access-Control-Max-Age", [cors.maxAge]);
-  if (cors.allowCredentials) headers.set("Access-Control-Allow-Credentials", ["true"]);
-  return { statusCode: 200, headers, body: Buffer.alloc(0) };
-}
 
 class RequestTooLargeError extends Error {}
 
@@ -191,8 +114,13 @@ function writeAnswer(
     if (lower === "content-length") continue;
     response.setHeader(remappedHeaders.has(lower) ? `x-amzn-Remapped-${name}` : name, values);
   }
-  // API Gateway answers JSON when the function names no type.
-  if (!response.hasHeader("content-type")) response.setHeader("Content-Type", "application/json");
+  // API Gateway answers JSON when the function names no type; not on a 304, which has no
+  // body to type (RFC 9110 15.4.5: no representation metadata beyond what a 200 would
+  // carry for caches). The SAM CLI's start-api sends none there either (werkzeug drops
+  // a 304's entity headers).
+  if (!response.hasHeader("content-type") && answer.statusCode !== 304) {
+    response.setHeader("Content-Type", "application/json");
+  }
   response.setHeader("x-amzn-RequestId", requestId);
   response.setHeader("Content-Length", answer.body.length);
   if (closeConnection) response.setHeader("Connection", "close");
@@ -208,47 +136,27 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   /** The only Api, for answers to requests that match none of its routes. */
   const soleApi = options.apis.size === 1 ? [...options.apis.values()][0] : undefined;
 
-  const answer = async (
+  /** The function's answer, or API Gateway's own error for a request it cannot pass on. */
+  const invokeRoute = async (
     request: IncomingMessage,
-    response: ServerResponse,
+    match: RouteMatch,
+    api: ApiDefinition,
     requestId: string,
     requestTimeEpoch: number,
-    served: { api?: ApiDefinition },
-  ): Promise<HttpAnswer | GatewayError | undefined> => {
-    const rawUrl = request.url ?? "/";
-    const rawPath = requestRawPath(rawUrl);
-    if (await handleDocsRequest(request, response, rawPath, { openapiPath: options.openapiPath })) {
-      return undefined;
-    }
-    const method = request.method ?? "GET";
-    const match = options.router.match(rawPath, method);
-    if (!match) return missingAuthenticationToken;
-    const firstRoute = match.route ?? undefined;
-    const apiLogicalId =
-      firstRoute?.apiLogicalId ??
-      [...options.apis.values()].find((api) => api.cors)?.logicalId ??
-      "";
-    const api = options.apis.get(apiLogicalId);
-    served.api = api ?? soleApi;
-    if (method === "OPTIONS" && api?.cors && !match.methods.includes("OPTIONS")) {
-      return preflightAnswer(api.cors, match);
-    }
+  ): Promise<HttpAnswer | GatewayError> => {
     const route = match.route;
-    if (!route || !api) return missingAuthenticationToken;
-
+    if (!route) return missingAuthenticationToken;
     let body: Buffer;
     try {
       body = await readBody(request);
     } catch (error) {
-      if (error instanceof RequestTooLargeError) {
-        return requestTooLarge;
-      }
+      if (error instanceof RequestTooLargeError) return requestTooLarge;
       throw error;
     }
     const event = buildRestEvent({
       request: {
-        method,
-        rawUrl,
+        method: request.method ?? "GET",
+        rawUrl: request.url ?? "/",
         rawHeaders: request.rawHeaders,
         body,
         sourceIp: (request.socket.remoteAddress ?? "127.0.0.1").replace(/^::ffff:/, ""),
@@ -306,6 +214,41 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     }
   };
 
+  /** The answer API Gateway gives, or undefined when a page has answered already. */
+  const answer = async (
+    request: IncomingMessage,
+    response: ServerResponse,
+    requestId: string,
+    requestTimeEpoch: number,
+  ): Promise<HttpAnswer | undefined> => {
+    const rawPath = requestRawPath(request.url ?? "/");
+    for (const page of options.pages) {
+      if (await page(request, response, rawPath)) return undefined;
+    }
+    const method = request.method ?? "GET";
+    const match = options.router.match(rawPath, method);
+    if (!match) return gatewayAnswer(missingAuthenticationToken, soleApi, requestId);
+    const apiLogicalId =
+      match.route?.apiLogicalId ??
+      [...options.apis.values()].find((api) => api.cors)?.logicalId ??
+      "";
+    const api = options.apis.get(apiLogicalId);
+    if (method === "OPTIONS" && api?.cors && !match.methods.includes("OPTIONS")) {
+      return preflightAnswer(api.cors, match);
+    }
+    const answeringApi = api ?? soleApi;
+    let result: HttpAnswer | GatewayError;
+    try {
+      result = api
+        ? await invokeRoute(request, match, api, requestId, requestTimeEpoch)
+        : missingAuthenticationToken;
+    } catch (error) {
+      options.logError(`${requestId} ${(error as Error).stack ?? String(error)}`);
+      result = internalServerError;
+    }
+    return "body" in result ? result : gatewayAnswer(result, answeringApi, requestId);
+  };
+
   const server = createServer((request, response) => {
     inFlight++;
     const started = performance.now();
@@ -316,18 +259,13 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       inFlight--;
       if (closing && inFlight === 0) drained?.();
     });
-    const served: { api?: ApiDefinition } = { api: soleApi };
-    answer(request, response, requestId, requestTimeEpoch, served)
+    answer(request, response, requestId, requestTimeEpoch)
       .catch((error: unknown) => {
         options.logError(`${requestId} ${(error as Error).stack ?? String(error)}`);
-        return internalServerError;
+        return gatewayAnswer(internalServerError, soleApi, requestId);
       })
       .then((result) => {
-        if (result && !response.headersSent) {
-          const httpAnswer =
-            "body" in result ? result : gatewayAnswer(result, served.api, requestId);
-          writeAnswer(response, httpAnswer, requestId, closing);
-        }
+        if (result && !response.headersSent) writeAnswer(response, result, requestId, closing);
         const duration = (performance.now() - started).toFixed(1);
         options.log(
           `${request.method} ${request.url} ${response.statusCode} ${duration} ms ${requestId}`,
@@ -339,6 +277,9 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
 
   return {
     server,
+    get inFlight() {
+      return inFlight;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         closing = true;
@@ -349,5 +290,6 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
         if (inFlight === 0) whenDrained();
         else drained = whenDrained;
       }),
+    closeNow: () => server.closeAllConnections(),
   };
 }

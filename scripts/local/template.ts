@@ -7,12 +7,10 @@ import {
   type IntrinsicContext,
   resolveIntrinsics,
   UnresolvableIntrinsicError,
-} from "../lib/cfn-intrinsics.ts";
-import type { CfnTemplate, CfnValue } from "../lib/cfn-template.ts";
+} from "./cfn-intrinsics.ts";
+import type { CfnTemplate, CfnValue } from "./cfn-template.ts";
+import { localAccountId, localRegion, localStackName } from "./local-aws.ts";
 
-export const localRegion = "us-east-1";
-export const localAccountId = "123456789012";
-export const localStackName = "local";
 /** The API SAM creates for Api events that name no RestApiId. */
 const implicitApiId = "ServerlessRestApi";
 
@@ -38,6 +36,8 @@ export interface ApiDefinition {
   /** What API Gateway would call its id: stable per API so logs and events are comparable. */
   restApiId: string;
   stageName: string;
+  /** The stage's Variables, as the event's stageVariables (null there when undefined). */
+  stageVariables?: Record<string, string>;
   cors?: CorsSettings;
   /** Media types API Gateway passes to the function base64-encoded (BinaryMediaTypes). */
   binaryMediaTypes: string[];
@@ -218,6 +218,155 @@ function stringValue(value: unknown, what: string): string {
   throw new TemplateError(`${what} must be a string, found ${JSON.stringify(value)}`);
 }
 
+type Resolver = (value: CfnValue, where: string) => unknown;
+type Properties = Record<string, CfnValue>;
+
+/** One function's definition: Globals merged, intrinsics resolved. */
+function functionDefinition(
+  logicalId: string,
+  merged: Properties,
+  metadata: Record<string, CfnValue>,
+  scope: {
+    context: IntrinsicContext;
+    resolveIn: Resolver;
+    templateDir: string;
+    warn: (message: string) => void;
+  },
+): FunctionDefinition {
+  const { context, resolveIn, templateDir, warn } = scope;
+  const where = `function ${logicalId}`;
+  const environment: Record<string, string> = {};
+  const variables = (merged.Environment as { Variables?: Properties } | undefined)?.Variables;
+  for (const [name, value] of Object.entries(variables ?? {})) {
+    let resolved: unknown;
+    try {
+      resolved = resolveIntrinsics(value, context);
+    } catch (error) {
+      if (!(error instanceof UnresolvableIntrinsicError)) throw error;
+      // The SAM CLI also leaves out what it cannot resolve; say so instead of failing.
+      warn(`${where}: variable ${name} left empty: ${error.message}`);
+      resolved = "";
+    }
+    if (resolved !== undefined) environment[name] = stringValue(resolved, `${where} ${name}`);
+  }
+
+  const codeUri = resolveIn(merged.CodeUri ?? ".", `${where} CodeUri`);
+  if (typeof codeUri !== "string") {
+    throw new TemplateError(`${where}: only a local CodeUri (a folder) can run locally`);
+  }
+  const handler = resolveIn(merged.Handler, `${where} Handler`);
+  if (typeof handler !== "string" || !handler.includes(".")) {
+    throw new TemplateError(`${where}: Handler must look like file.export`);
+  }
+  const runtime = String(resolveIn(merged.Runtime ?? "", `${where} Runtime`));
+  if (!runtime.startsWith("nodejs")) {
+    throw new TemplateError(`${where}: Runtime ${runtime || "(none)"} is not a Node.js runtime`);
+  }
+  const build =
+    typeof metadata.BuildMethod === "string"
+      ? {
+          method: metadata.BuildMethod,
+          properties: (resolveIn(metadata.BuildProperties ?? {}, `${where} BuildProperties`) ??
+            {}) as Record<string, unknown>,
+        }
+      : undefined;
+  const architectures = resolveIn(merged.Architectures ?? ["x86_64"], `${where} Architectures`);
+  const reserved = resolveIn(merged.ReservedConcurrentExecutions, `${where} concurrency`);
+  return {
+    logicalId,
+    functionName: context.refs[logicalId] as string,
+    handler,
+    codeDir: resolve(templateDir, codeUri),
+    runtime,
+    timeoutSeconds: Number(resolveIn(merged.Timeout ?? 3, `${where} Timeout`)),
+    memoryMb: Number(resolveIn(merged.MemorySize ?? 128, `${where} MemorySize`)),
+    architecture: String((architectures as unknown[])[0] ?? "x86_64"),
+    environment,
+    build,
+    reservedConcurrency: reserved === undefined ? undefined : Number(reserved),
+  };
+}
+
+/** The routes a function's Api events add, each on the Api its RestApiId names. */
+function functionRoutes(
+  logicalId: string,
+  merged: Properties,
+  apiLogicalIds: Set<string>,
+  resolveIn: Resolver,
+): RouteDefinition[] {
+  const events = (merged.Events ?? {}) as Record<string, { Type?: string; Properties?: CfnValue }>;
+  const routes: RouteDefinition[] = [];
+  for (const [eventName, event] of Object.entries(events)) {
+    if (event.Type !== "Api") continue;
+    const where = `function ${logicalId} event ${eventName}`;
+    const properties = (event.Properties ?? {}) as Properties;
+    const restApi = properties.RestApiId as { Ref?: string } | string | undefined;
+    const apiLogicalId =
+      restApi === undefined
+        ? implicitApiId
+        : typeof restApi === "string"
+          ? restApi
+          : (restApi.Ref ?? "");
+    if (apiLogicalId !== implicitApiId && !apiLogicalIds.has(apiLogicalId)) {
+      throw new TemplateError(`${where}: RestApiId names no AWS::Serverless::Api`);
+    }
+    const resourcePath = stringValue(resolveIn(properties.Path, where), `${where} Path`);
+    const method = stringValue(resolveIn(properties.Method, where), `${where} Method`);
+    routes.push({
+      apiLogicalId,
+      functionLogicalId: logicalId,
+      resourcePath,
+      method: method.toUpperCase(),
+      resourceId: shortId(`resource:${apiLogicalId}:${resourcePath}`, 6),
+    });
+  }
+  return routes;
+}
+
+/**
+ * One Api as API Gateway serves it. The implicit API SAM makes for events without a
+ * RestApiId takes its settings from Globals alone and is staged as Prod.
+ */
+function apiDefinition(
+  logicalId: string,
+  merged: Properties,
+  resolveIn: Resolver,
+  warn: (message: string) => void,
+): ApiDefinition {
+  const where = `api ${logicalId}`;
+  const stageName =
+    logicalId === implicitApiId
+      ? "Prod"
+      : stringValue(resolveIn(merged.StageName, `${where} StageName`), where);
+  const variables = resolveIn(merged.Variables, `${where} Variables`);
+  if (variables !== undefined && !isRecord(variables)) {
+    throw new TemplateError(`${where}: Variables must be a map`);
+  }
+  return {
+    logicalId,
+    restApiId: shortId(`api:${logicalId}`, 10),
+    stageName,
+    stageVariables: variables
+      ? Object.fromEntries(
+          Object.entries(variables).map(([name, value]) => [
+            name,
+            stringValue(value, `${where} Variables ${name}`),
+          ]),
+        )
+      : undefined,
+    cors: corsSettings(resolveIn(merged.Cors, `${where} Cors`)),
+    binaryMediaTypes: (
+      (resolveIn(merged.BinaryMediaTypes ?? [], `${where} BinaryMediaTypes`) as unknown[]) ?? []
+    )
+      // SAM escapes "/" as "~1" in BinaryMediaTypes, as in a JSON pointer.
+      .map((type) => String(type).replaceAll("~1", "/")),
+    gatewayResponses: gatewayResponseSettings(
+      resolveIn(merged.GatewayResponses, `${where} GatewayResponses`),
+      warn,
+    ),
+  };
+}
+
 /** Reads the template into what the runtime serves. Throws TemplateError when it cannot. */
 export function resolveLocalApp(template: CfnTemplate, options: ResolveOptions): LocalApp {
   const warn = options.warn ?? (() => {});
@@ -262,7 +411,7 @@ export function resolveLocalApp(template: CfnTemplate, options: ResolveOptions):
       `arn:aws:lambda:${localRegion}:${localAccountId}:function:${functionName}`;
   }
 
-  const resolveIn = (value: CfnValue, where: string): unknown => {
+  const resolveIn: Resolver = (value, where) => {
     try {
       return resolveIntrinsics(value, context);
     } catch (error) {
@@ -274,145 +423,33 @@ export function resolveLocalApp(template: CfnTemplate, options: ResolveOptions):
   };
 
   const functionGlobals = template.Globals?.Function ?? {};
+  const apiLogicalIds = new Set(apiResources.map(([logicalId]) => logicalId));
   const functions: FunctionDefinition[] = [];
   const routes: RouteDefinition[] = [];
-  const apiIdsInUse = new Set<string>();
-
   for (const [logicalId, resource] of functionResources) {
-    const merged = mergeGlobals(functionGlobals, resource.Properties ?? {}) as Record<
-      string,
-      CfnValue
-    >;
-    const where = `function ${logicalId}`;
-    const environment: Record<string, string> = {};
-    const variables = (merged.Environment as { Variables?: Record<string, CfnValue> } | undefined)
-      ?.Variables;
-    for (const [name, value] of Object.entries(variables ?? {})) {
-      let resolved: unknown;
-      try {
-        resolved = resolveIntrinsics(value, context);
-      } catch (error) {
-        if (!(error instanceof UnresolvableIntrinsicError)) throw error;
-        // The SAM CLI also leaves out what it cannot resolve; say so instead of failing.
-        warn(`${where}: variable ${name} left empty: ${error.message}`);
-        resolved = "";
-      }
-      if (resolved !== undefined) environment[name] = stringValue(resolved, `${where} ${name}`);
-    }
-
-    const codeUri = resolveIn(merged.CodeUri ?? ".", `${where} CodeUri`);
-    if (typeof codeUri !== "string") {
-      throw new TemplateError(`${where}: only a local CodeUri (a folder) can run locally`);
-    }
-    const handler = resolveIn(merged.Handler, `${where} Handler`);
-    if (typeof handler !== "string" || !handler.includes(".")) {
-      throw new TemplateError(`${where}: Handler must look like file.export`);
-    }
-    const runtime = String(resolveIn(merged.Runtime ?? "", `${where} Runtime`));
-    if (!runtime.startsWith("nodejs")) {
-      throw new TemplateError(`${where}: Runtime ${runtime || "(none)"} is not a Node.js runtime`);
-    }
-    const metadata = resource.Metadata ?? {};
-    const build =
-      typeof metadata.BuildMethod === "string"
-        ? {
-            method: metadata.BuildMethod,
-            properties: (resolveIn(metadata.BuildProperties ?? {}, `${where} BuildProperties`) ??
-              {}) as Record<string, unknown>,
-          }
-        : undefined;
-    const architectures = resolveIn(merged.Architectures ?? ["x86_64"], `${where} Architectures`);
-    const reserved = resolveIn(merged.ReservedConcurrentExecutions, `${where} concurrency`);
-
-    functions.push({
-      logicalId,
-      functionName: context.refs[logicalId] as string,
-      handler,
-      codeDir: resolve(templateDir, codeUri),
-      runtime,
-      timeoutSeconds: Number(resolveIn(merged.Timeout ?? 3, `${where} Timeout`)),
-      memoryMb: Number(resolveIn(merged.MemorySize ?? 128, `${where} MemorySize`)),
-      architecture: String((architectures as unknown[])[0] ?? "x86_64"),
-      environment,
-      build,
-      reservedConcurrency: reserved === undefined ? undefined : Number(reserved),
-    });
-
-    const events = (merged.Events ?? {}) as Record<
-      string,
-      { Type?: string; Properties?: CfnValue }
-    >;
-    for (const [eventName, event] of Object.entries(events)) {
-      if (event.Type !== "Api") continue;
-      const eventWhere = `${where} event ${eventName}`;
-      const properties = (event.Properties ?? {}) as Record<string, CfnValue>;
-      const restApi = properties.RestApiId as { Ref?: string } | string | undefined;
-      const apiLogicalId =
-        restApi === undefined
-          ? implicitApiId
-          : typeof restApi === "string"
-            ? restApi
-            : (restApi.Ref ?? "");
-      if (apiLogicalId !== implicitApiId && !apiResources.some(([id]) => id === apiLogicalId)) {
-        throw new TemplateError(`${eventWhere}: RestApiId names no AWS::Serverless::Api`);
-      }
-      apiIdsInUse.add(apiLogicalId);
-      const resourcePath = stringValue(
-        resolveIn(properties.Path, eventWhere),
-        `${eventWhere} Path`,
-      );
-      const method = stringValue(
-        resolveIn(properties.Method, eventWhere),
-        `${eventWhere} Method`,
-      ).toUpperCase();
-      routes.push({
-        apiLogicalId,
-        functionLogicalId: logicalId,
-        resourcePath,
-        method,
-        resourceId: shortId(`resource:${apiLogicalId}:${resourcePath}`, 6),
-      });
-    }
+    const merged = mergeGlobals(functionGlobals, resource.Properties ?? {}) as Properties;
+    functions.push(
+      functionDefinition(logicalId, merged, resource.Metadata ?? {}, {
+        context,
+        resolveIn,
+        templateDir,
+        warn,
+      }),
+    );
+    routes.push(...functionRoutes(logicalId, merged, apiLogicalIds, resolveIn));
   }
 
   const apiGlobals = template.Globals?.Api ?? {};
-  const apis: ApiDefinition[] = [];
-  for (const [logicalId, resource] of apiResources) {
-    const merged = mergeGlobals(apiGlobals, resource.Properties ?? {}) as Record<string, CfnValue>;
-    const where = `api ${logicalId}`;
-    apis.push({
+  const apis = apiResources.map(([logicalId, resource]) =>
+    apiDefinition(
       logicalId,
-      restApiId: context.refs[logicalId] as string,
-      stageName: stringValue(resolveIn(merged.StageName, `${where} StageName`), where),
-      cors: corsSettings(resolveIn(merged.Cors, `${where} Cors`)),
-      binaryMediaTypes: (
-        (resolveIn(merged.BinaryMediaTypes ?? [], `${where} BinaryMediaTypes`) as unknown[]) ?? []
-      )
-        // SAM escapes "/" as "~1" in BinaryMediaTypes, as in a JSON pointer.
-        .map((type) => String(type).replaceAll("~1", "/")),
-      gatewayResponses: gatewayResponseSettings(
-        resolveIn(merged.GatewayResponses, `${where} GatewayResponses`),
-        warn,
-      ),
-    });
-  }
-  if (apiIdsInUse.has(implicitApiId)) {
-    const merged = apiGlobals as Record<string, CfnValue>;
-    apis.push({
-      logicalId: implicitApiId,
-      restApiId: shortId(`api:${implicitApiId}`, 10),
-      stageName: "Prod",
-      cors: corsSettings(resolveIn(merged.Cors, "Globals Api Cors")),
-      binaryMediaTypes: (
-        (resolveIn(merged.BinaryMediaTypes ?? [], "Globals Api") as unknown[]) ?? []
-      )
-        .map(String)
-        .map((type) => type.replaceAll("~1", "/")),
-      gatewayResponses: gatewayResponseSettings(
-        resolveIn(merged.GatewayResponses, "Globals Api GatewayResponses"),
-        warn,
-      ),
-    });
+      mergeGlobals(apiGlobals, resource.Properties ?? {}) as Properties,
+      resolveIn,
+      warn,
+    ),
+  );
+  if (routes.some((route) => route.apiLogicalId === implicitApiId)) {
+    apis.push(apiDefinition(implicitApiId, apiGlobals as Properties, resolveIn, warn));
   }
 
   const seen = new Map<string, string>();

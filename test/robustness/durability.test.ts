@@ -1,8 +1,11 @@
 // A killed process: the local runtime (`node scripts/local/cli.ts`, a child process with its
 // data in a temp folder) is SIGKILLed in the middle of a burst of writes; after a restart on
 // the same folder, every write that had been answered 2xx is there, intact. And SIGTERM lets
-// the requests in flight finish and be answered before the process exits.
+// the requests in flight finish and be answered before the process exits, also when it comes
+// as a user sends it: to `npm start`'s whole process group (Ctrl-C, `kill -TERM -PGID`).
 
+import { request as httpRequest } from "node:http";
+import { createServer } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { afterAll, describe, expect, it } from "vitest";
@@ -10,7 +13,13 @@ import { startDynalite } from "../support/dynalite.ts";
 import { type CallApi, httpApi, jsonRequest, scanTable, todoItems } from "./support/api.ts";
 import { FaultProxy } from "./support/fault-proxy.ts";
 import { countInput, figures, reportFigures } from "./support/figures.ts";
-import { type CliRuntime, scratchDir, spawnCli, stopCli } from "./support/runtime.ts";
+import {
+  type CliRuntime,
+  scratchDir,
+  spawnCli,
+  spawnNpmStart,
+  stopCli,
+} from "./support/runtime.ts";
 import { expectContract, listAll, type TodoJson } from "./support/todos.ts";
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -216,7 +225,143 @@ describe("the local runtime stopped with SIGTERM", () => {
       client.destroy();
     }
   }, 60_000);
+});
 
+/** Whether any process of the group is left. */
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether this port can be listened on again (nothing holds it any more). */
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once("error", () => resolve(false));
+    probe.listen(port, "127.0.0.1", () => probe.close(() => resolve(true)));
+  });
+}
+
+/**
+ * POST /todos on a connection of its own. A slow upload sends its headers and half its
+ * body now, and the rest only when `finish` is called: it is in flight, still uploading.
+ */
+function postTodo(title: string, slow: boolean) {
+  const body = Buffer.from(JSON.stringify({ title, description: "x".repeat(2_000) }));
+  let finish = () => {};
+  let sent: () => void = () => {};
+  const headersSent = new Promise<void>((resolve) => {
+    sent = resolve;
+  });
+  const answer = (url: string) =>
+    new Promise<{ status: number; id?: string }>((resolve, reject) => {
+      const request = httpRequest(`${url}/todos`, {
+        method: "POST",
+        agent: false,
+        headers: { "Content-Type": "application/json", "Content-Length": body.length },
+      });
+      request.on("response", (response) => {
+        const chunks: Buffer[] = [];
+        response.on("data", (chunk: Buffer) => chunks.push(chunk));
+        response.on("end", () => {
+          const text = Buffer.concat(chunks).toString();
+          const status = response.statusCode ?? 0;
+          resolve({
+            status,
+            id: status === 201 ? (JSON.parse(text) as { id: string }).id : undefined,
+          });
+        });
+        response.on("error", reject);
+      });
+      request.on("error", reject);
+      if (!slow) {
+        request.end(body);
+        sent();
+        return;
+      }
+      const half = Math.floor(body.length / 2);
+      request.flushHeaders();
+      request.write(body.subarray(0, half), () => sent());
+      finish = () => {
+        // The rest in three pieces, a little apart, as a slow link sends it.
+        const rest = body.subarray(half);
+        const third = Math.ceil(rest.length / 3);
+        void (async () => {
+          for (let offset = 0; offset < rest.length; offset += third) {
+            await sleep(200);
+            request.write(rest.subarray(offset, offset + third));
+          }
+          request.end();
+        })();
+      };
+    });
+  return { answer, headersSent, finish: () => finish() };
+}
+
+describe.each(["SIGTERM", "SIGINT"] as const)(
+  "npm start in its own process group, signalled as a group with %s",
+  (signal) => {
+    it("answers every request already received, slow uploads included, keeps their writes and frees its ports and data folder", async () => {
+      const [dataDir, removeDataDir] = await scratchDir(`robustness-group-${signal}`);
+      cleanups.push(removeDataDir);
+      const args = ["--ddb-port", "0", "--data-dir", dataDir];
+      const runtime = await spawnNpmStart(args);
+      const pgid = runtime.child.pid as number;
+      cleanups.push(async () => {
+        if (groupAlive(pgid)) process.kill(-pgid, "SIGKILL");
+      });
+      const apiPort = Number(new URL(runtime.url).port);
+      const ddbPort = Number(new URL(runtime.ddbEndpoint).port);
+      const call = httpApi(runtime.url, [runtime.tableName, runtime.ddbEndpoint, dataDir]);
+      expect((await call({ method: "GET", path: "/todos" })).status).toBe(200);
+
+      // 20 at once: 10 sent whole, 10 still uploading their bodies when the signal comes.
+      const requests = Array.from({ length: 20 }, (_, index) =>
+        postTodo(`${signal} ${index}`, index % 2 === 1),
+      );
+      const answers = requests.map((request) => request.answer(runtime.url));
+      await Promise.all(requests.map((request) => request.headersSent));
+      // Long enough for the runtime to have read every request's headers.
+      await sleep(300);
+      process.kill(-pgid, signal);
+      // The rest of the uploads comes after npm has gone (it exits on the signal at once)
+      // and after the runtime has noticed that it is gone (it looks every 500 ms).
+      await sleep(700);
+      for (const request of requests) request.finish();
+      const settled = await Promise.allSettled(answers);
+      const outcomes = settled.map((result) =>
+        result.status === "fulfilled" ? result.value.status : String(result.reason),
+      );
+      expect(outcomes, runtime.output()).toEqual(Array.from({ length: 20 }, () => 201));
+
+      // Every process of the group ends, and the runtime says it stopped gracefully.
+      const deadline = Date.now() + 20_000;
+      while (groupAlive(pgid) && Date.now() < deadline) await sleep(50);
+      expect(groupAlive(pgid), runtime.output()).toBe(false);
+      expect(runtime.output()).toMatch(/\nstopped\n/);
+      expect(runtime.output()).not.toMatch(/exiting now|grace period .* is over/);
+      expect(await portFree(apiPort)).toBe(true);
+      expect(await portFree(ddbPort)).toBe(true);
+
+      // The data folder is free (a second runtime opens it) and holds every write.
+      const again = await spawnCli(args);
+      cleanups.push(() => stopCli(again));
+      const read = httpApi(again.url, [again.tableName, again.ddbEndpoint, dataDir]);
+      for (const result of settled) {
+        const id = result.status === "fulfilled" ? result.value.id : undefined;
+        expect((await read({ method: "GET", path: `/todos/${id}` })).status, id).toBe(200);
+      }
+      again.child.kill("SIGTERM");
+      expect(await again.exited).toEqual({ code: 0, signal: null });
+    }, 90_000);
+  },
+);
+
+describe("the signal tests", () => {
   it("saw no 5xx and lost nothing", () => {
     expect(figures.serverErrors, figures.serverErrorSamples.join("\n")).toBe(0);
     expect(figures.lostWrites).toBe(0);

@@ -1,9 +1,11 @@
 // The runtime answers like API Gateway (REST, Lambda proxy) in front of Lambda:
 // checked over real HTTP against the fixture template's functions.
+
+import { readFile, writeFile } from "node:fs/promises";
 import { request as httpRequest } from "node:http";
 import type { APIGatewayProxyEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type StartedRuntime, startRuntime } from "./helpers.ts";
+import { copyFixtures, type StartedRuntime, scratchDir, startRuntime } from "./helpers.ts";
 
 interface EchoBody {
   instance: string;
@@ -234,6 +236,15 @@ describe("responses as API Gateway maps them", () => {
     );
   });
 
+  it("types an untyped answer as JSON, but not a 304, which has no body", async () => {
+    const untyped = await fetch(`${runtime.url}/behaviour/invocations`);
+    expect(untyped.headers.get("content-type")).toBe("application/json");
+    const notModified = await fetch(`${runtime.url}/behaviour/not-modified`);
+    expect(notModified.status).toBe(304);
+    expect(notModified.headers.get("etag")).toBe('"7"');
+    expect(notModified.headers.get("content-type")).toBeNull();
+  });
+
   it.each([
     ["throw", "a thrown error"],
     ["malformed", "a body that is not a string"],
@@ -346,5 +357,46 @@ describe("environment", () => {
   it("does not leak the server's own environment into a function", async () => {
     const { env } = await echo("/items");
     expect(env.HOME_OF_SERVER).toBeUndefined();
+  });
+});
+
+describe("stage variables", () => {
+  it("passes the Api's Variables, intrinsics resolved, as event.stageVariables", async () => {
+    const [dir, removeDir] = await scratchDir("runtime-stage-variables");
+    try {
+      const template = await copyFixtures(dir);
+      const text = await readFile(template, "utf8");
+      const withVariables = text.replace(
+        "      StageName: v1\n",
+        [
+          "      StageName: v1",
+          "      Variables:",
+          "        greeting: !Ref Greeting",
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation's !Sub, not JS
+          '        table: !Sub "${ItemsTable}-${AWS::Region}"',
+          "        plain: fixed",
+          "",
+        ].join("\n"),
+      );
+      expect(withVariables).not.toBe(text);
+      await writeFile(template, withVariables);
+      const staged = await startRuntime({
+        template,
+        parameterOverrides: { Greeting: "from-override" },
+      });
+      try {
+        const response = await fetch(`${staged.url}/items`);
+        const { event } = (await response.json()) as EchoBody;
+        expect(event.stageVariables).toEqual({
+          greeting: "from-override",
+          table: "ItemsTable-us-east-1",
+          plain: "fixed",
+        });
+      } finally {
+        await staged.close();
+      }
+    } finally {
+      await removeDir();
+    }
   });
 });

@@ -4,7 +4,14 @@ import { readFile, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { cliPath, eventually, fixtureTemplate, repoRoot, scratchDir } from "./helpers.ts";
+import {
+  cliPath,
+  eventually,
+  fixtureTemplate,
+  repoRoot,
+  scratchDir,
+  startPath,
+} from "./helpers.ts";
 
 interface RunningCli {
   child: ChildProcess;
@@ -20,9 +27,9 @@ afterEach(() => {
   }
 });
 
-function runCli(args: string[]): RunningCli {
+function runCli(args: string[], script = cliPath): RunningCli {
   // process.execPath: the same Node 24 that runs the tests (it strips the .ts types).
-  const child = spawn(process.execPath, [cliPath, ...args], {
+  const child = spawn(process.execPath, [script, ...args], {
     cwd: repoRoot,
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -51,6 +58,21 @@ const fixtureArgs = [
 
 async function apiUrl(cli: RunningCli): Promise<string> {
   return eventually(async () => /API\s+(http:\/\/\S+)/.exec(cli.output())?.[1], 20_000);
+}
+
+/** A request that takes sleepMs in the function; resolves once the function runs it. */
+async function slowRequestStarted(
+  cli: RunningCli,
+  url: string,
+  sleepMs: number,
+): Promise<{ answer: Promise<number | "cut off"> }> {
+  const answer = fetch(`${url}/items?sleepMs=${sleepMs}`).then(
+    (response) => response.status,
+    () => "cut off" as const,
+  );
+  await eventually(async () => (cli.output().includes('"message":"echo"') ? true : undefined));
+  // Wrapped: an async function returning the promise itself would wait for it.
+  return { answer };
 }
 
 describe("the CLI", () => {
@@ -93,7 +115,7 @@ describe("the CLI", () => {
   });
 
   it("serves the product with sample todos, as npm start does", async () => {
-    const cli = runCli(["--port", "0", "--ddb-port", "0", "--in-memory"]);
+    const cli = runCli(["--port", "0", "--ddb-port", "0", "--in-memory"], startPath);
     const url = await apiUrl(cli);
     const response = await fetch(`${url}/todos`);
     expect(response.status).toBe(200);
@@ -117,6 +139,49 @@ describe("the CLI", () => {
     expect(cli.output()).toContain("stopped");
   });
 
+  it("counts a signal repeated at once as the same stop (npm forwards the group's signal)", async () => {
+    const cli = runCli([...fixtureArgs, "--no-watch"]);
+    const url = await apiUrl(cli);
+    const inFlight = fetch(`${url}/items?sleepMs=1500`);
+    await eventually(async () => (cli.output().includes('"message":"echo"') ? true : undefined));
+    cli.child.kill("SIGTERM");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    cli.child.kill("SIGTERM");
+    expect((await inFlight).status).toBe(200);
+    expect(await cli.exited).toBe(0);
+    expect(cli.output()).not.toContain("exiting now");
+  });
+
+  it("exits at once on a second signal well after the first, and says so", async () => {
+    const cli = runCli([...fixtureArgs, "--no-watch"]);
+    const url = await apiUrl(cli);
+    const { answer: inFlight } = await slowRequestStarted(cli, url, 4_000);
+    cli.child.kill("SIGINT");
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    cli.child.kill("SIGINT");
+    expect(await cli.exited).toBe(1);
+    expect(cli.output()).toMatch(/SIGINT again: exiting now, without answering 1 request/);
+    expect(await inFlight).toBe("cut off");
+  });
+
+  it("gives requests in flight no more than the grace period", async () => {
+    const cli = runCli([...fixtureArgs, "--no-watch", "--grace-period", "1"]);
+    const url = await apiUrl(cli);
+    const { answer: inFlight } = await slowRequestStarted(cli, url, 4_000);
+    cli.child.kill("SIGTERM");
+    expect(await cli.exited).toBe(1);
+    expect(cli.output()).toMatch(
+      /grace period of 1 s is over: exiting with 1 request\(s\) unanswered/,
+    );
+    expect(await inFlight).toBe("cut off");
+  });
+
+  it("says in --help how long a stop waits", async () => {
+    const cli = runCli(["--help"]);
+    expect(await cli.exited).toBe(0);
+    expect(cli.output()).toMatch(/--grace-period SECONDS[\s\S]*longest function\s+Timeout/);
+  });
+
   it("stops when the process that started it is gone, as when npm itself gets SIGTERM", async () => {
     // npm runs the start script as `sh -c "node ..."`; the trailing `; exit` keeps the shell
     // waiting for node (no exec), as it does under npm, and SIGKILL ends only the shell.
@@ -135,7 +200,15 @@ describe("the CLI", () => {
       const children = await readFile(`/proc/${shell.pid}/task/${shell.pid}/children`, "utf8");
       return Number(children.trim().split(/\s+/)[0]) || undefined;
     });
+    // Gracefully, too: a request in flight when the shell goes is still answered.
+    const url = /API\s+(http:\/\/\S+)/.exec(output)?.[1];
+    const inFlight = fetch(`${url}/items?sleepMs=1500`).then(
+      (response) => response.status,
+      () => "cut off",
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300));
     shell.kill("SIGKILL");
+    expect(await inFlight).toBe(200);
     const alive = () => {
       try {
         process.kill(runtimePid, 0);

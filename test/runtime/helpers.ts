@@ -11,6 +11,8 @@ export const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 export const fixturesDir = join(repoRoot, "test/fixtures/runtime");
 export const fixtureTemplate = join(fixturesDir, "template.yaml");
 export const cliPath = join(repoRoot, "scripts/local/cli.ts");
+/** What npm start runs: the runtime's CLI with this project's sample todos. */
+export const startPath = join(repoRoot, "scripts/start.ts");
 
 /**
  * The product as the tests serve it: built from the sources, or, with SAM_BUILD_DIR set

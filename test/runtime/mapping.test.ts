@@ -1,11 +1,8 @@
 // The pure halves of the runtime: which route a path takes, and how a Lambda result
 // becomes an HTTP answer, each as API Gateway decides it.
 import { describe, expect, it } from "vitest";
-import {
-  MalformedResultError,
-  mapLambdaResult,
-  requestRawPath,
-} from "../../scripts/local/events.ts";
+import { MalformedResultError, mapLambdaResult } from "../../scripts/local/proxy-result.ts";
+import { requestRawPath } from "../../scripts/local/rest-event.ts";
 import { Router } from "../../scripts/local/routing.ts";
 import type { RouteDefinition } from "../../scripts/local/template.ts";
 

@@ -1,8 +1,8 @@
 // Reading a SAM template as CloudFormation and the SAM CLI would: intrinsics, Globals,
 // implicit APIs, Cors and the errors a broken template gets.
 import { describe, expect, it } from "vitest";
-import { parseCfnTemplate } from "../../scripts/lib/cfn-template.ts";
 import { esbuildOptions } from "../../scripts/local/build.ts";
+import { parseCfnTemplate } from "../../scripts/local/cfn-template.ts";
 import {
   type FunctionDefinition,
   mergeGlobals,
@@ -234,5 +234,35 @@ ${properties}
       external: ["@aws-sdk/*"],
       mainFields: ["module", "main"],
     });
+  });
+});
+
+describe("stage variables", () => {
+  const withApi = (api: string) => `
+Parameters:
+  Stage:
+    Type: String
+    Default: dev
+Globals:
+  Api:
+${api}
+Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: nodejs24.x
+      Handler: index.handler
+      Events:
+        Get: { Type: Api, Properties: { Path: /, Method: GET } }
+`;
+
+  it("takes Globals Api Variables for the implicit API, intrinsics resolved", () => {
+    const app = resolveText(withApi("    Variables:\n      stage: !Ref Stage\n      n: 3"));
+    expect(app.apis[0]?.stageVariables).toEqual({ stage: "dev", n: "3" });
+  });
+
+  it("has none when the Api declares none", () => {
+    const app = resolveText(withApi("    BinaryMediaTypes: []"));
+    expect(app.apis[0]?.stageVariables).toBeUndefined();
   });
 });

@@ -2,13 +2,13 @@
 // with the table created from template.yaml's own definition.
 import type { AddressInfo } from "node:net";
 import dynalite from "dynalite";
-import { loadCfnTemplate } from "../../scripts/lib/cfn-template.ts";
+import { loadCfnTemplate } from "../../scripts/local/cfn-template.ts";
+import { localDynamoDbClient } from "../../scripts/local/dynamodb.ts";
 import {
   createTableInput,
   ensureTable,
   findTableResource,
-} from "../../scripts/lib/dynamodb-table.ts";
-import { localDynamoDbClient } from "../../scripts/local/dynamodb.ts";
+} from "../../scripts/local/dynamodb-table.ts";
 
 export const templatePath = new URL("../../template.yaml", import.meta.url).pathname;
 

@@ -56,7 +56,7 @@ export interface CliRuntime {
 }
 
 /** `node scripts/local/cli.ts` with the given flags; resolves once it serves. */
-export async function spawnCli(args: string[], timeoutMs = 30_000): Promise<CliRuntime> {
+export function spawnCli(args: string[], timeoutMs = 30_000): Promise<CliRuntime> {
   const child = spawn(
     process.execPath,
     [cliPath, "--port", "0", "--no-watch", "--no-seed", ...args],
@@ -66,6 +66,27 @@ export async function spawnCli(args: string[], timeoutMs = 30_000): Promise<CliR
       env: { ...process.env, LOG_LEVEL: "warn" },
     },
   );
+  return servingRuntime(child, timeoutMs);
+}
+
+/**
+ * `npm start -- <flags>` as a person runs it: npm, its `sh -c`, and the runtime, in a
+ * process group of their own (as a terminal or a process manager starts it), so that a
+ * signal can be sent to the whole group: process.kill(-child.pid, signal).
+ */
+export function spawnNpmStart(args: string[], timeoutMs = 30_000): Promise<CliRuntime> {
+  // Rebuilding on save stays on, as it is for a user: its esbuild process is in the group too.
+  const child = spawn("npm", ["start", "--", "--port", "0", "--no-seed", ...args], {
+    cwd: repoRoot,
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, LOG_LEVEL: "warn" },
+  });
+  return servingRuntime(child, timeoutMs);
+}
+
+/** Resolves once the child's banner names its API and DynamoDB. */
+async function servingRuntime(child: ChildProcess, timeoutMs: number): Promise<CliRuntime> {
   let output = "";
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once("exit", (code, signal) => resolve({ code, signal })),

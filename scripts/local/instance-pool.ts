@@ -12,7 +12,7 @@ import { availableParallelism } from "node:os";
 import type { Writable } from "node:stream";
 import { Worker } from "node:worker_threads";
 import type { FromInstance, InstanceWorkerData, ToInstance } from "./instance-worker.ts";
-import { localAccountId, localRegion } from "./template.ts";
+import { localAccountId, localRegion } from "./local-aws.ts";
 
 export interface PoolSpec {
   functionLogicalId: string;
@@ -57,7 +57,6 @@ class LambdaInstance {
   readonly worker: Worker;
   readonly generation: number;
   readonly ready: Promise<void>;
-  busy = false;
   exited = false;
   #onMessage?: (message: FromInstance) => void;
   #onExit?: (reason: string) => void;
@@ -194,15 +193,6 @@ export class InstancePool {
     this.#spec = spec;
   }
 
-  get artifactDir(): string | undefined {
-    return this.#artifactDir;
-  }
-
-  /** Number of live instances (for tests and the banner). */
-  get size(): number {
-    return this.#instances.size;
-  }
-
   /**
    * Serves new code from now on: idle instances of the old code stop now, busy ones
    * after their request, and one instance of the new code starts warming up.
@@ -221,7 +211,6 @@ export class InstancePool {
       this.#generation,
       ++this.#instanceCount,
     );
-    instance.busy = true;
     this.#instances.add(instance);
     this.#starting++;
     instance.worker.on("exit", () => {
@@ -265,7 +254,6 @@ export class InstancePool {
   }
 
   #release(instance: LambdaInstance): void {
-    instance.busy = false;
     if (instance.exited) return;
     if (this.#closed || instance.generation !== this.#generation) {
       this.#retire(instance);
@@ -274,7 +262,6 @@ export class InstancePool {
     }
     const waiter = this.#waiting.shift();
     if (waiter) {
-      instance.busy = true;
       waiter.resolve(instance);
     } else {
       this.#idle.push(instance);
@@ -293,7 +280,6 @@ export class InstancePool {
       }
       const idle = this.#idle.pop();
       if (idle) {
-        idle.busy = true;
         resolve(idle);
         return;
       }

@@ -1,0 +1,9 @@
+// npm start: the local runtime (scripts/local/, which knows nothing of todos) serving this
+// project's template, with the sample todos of scripts/seed.ts in a table it creates.
+import { runCli } from "./local/cli.ts";
+import { seedSampleTodos } from "./seed.ts";
+
+await runCli(process.argv.slice(2), {
+  command: "npm start --",
+  seed: { description: "sample todos", run: seedSampleTodos },
+});
