@@ -11,6 +11,10 @@ export interface OperationRoute {
   hasBody: boolean;
   /** Query parameters declared as integers: they arrive as strings. */
   integerQueryParameters: readonly string[];
+  /** Request header parameters, spelled as the contract does (a browser must be allowed them). */
+  headerParameters: readonly string[];
+  /** The contract's `default` of each query parameter that has one. */
+  queryDefaults: Readonly<Record<string, unknown>>;
 }
 
 export const operations: readonly OperationRoute[] = [
@@ -21,34 +25,54 @@ export const operations: readonly OperationRoute[] = [
     "hasBody": false,
     "integerQueryParameters": [
       "limit"
-    ]
+    ],
+    "headerParameters": [],
+    "queryDefaults": {
+      "limit": 20
+    }
   },
   {
     "operationId": "createTodo",
     "method": "POST",
     "path": "/todos",
     "hasBody": true,
-    "integerQueryParameters": []
+    "integerQueryParameters": [],
+    "headerParameters": [
+      "Idempotency-Key"
+    ],
+    "queryDefaults": {}
   },
   {
     "operationId": "getTodo",
     "method": "GET",
     "path": "/todos/{id}",
     "hasBody": false,
-    "integerQueryParameters": []
+    "integerQueryParameters": [],
+    "headerParameters": [
+      "If-None-Match"
+    ],
+    "queryDefaults": {}
   },
   {
     "operationId": "updateTodo",
     "method": "PUT",
     "path": "/todos/{id}",
     "hasBody": true,
-    "integerQueryParameters": []
+    "integerQueryParameters": [],
+    "headerParameters": [
+      "If-Match"
+    ],
+    "queryDefaults": {}
   },
   {
     "operationId": "deleteTodo",
     "method": "DELETE",
     "path": "/todos/{id}",
     "hasBody": false,
-    "integerQueryParameters": []
+    "integerQueryParameters": [],
+    "headerParameters": [
+      "If-Match"
+    ],
+    "queryDefaults": {}
   }
 ];

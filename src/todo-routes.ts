@@ -6,7 +6,7 @@ import { emptyResponse, jsonResponse } from "./http/responses.ts";
 import {
   conditionHolds,
   etagOf,
-  type NewTodo,
+  type TodoCreate,
   type TodoPatch,
   type TodoStatus,
   toApiTodo,
@@ -36,7 +36,7 @@ export function todoRoutes(todos: TodoService): Record<OperationId, RouteHandler
     async createTodo(event, context) {
       const { todo, replayed } = await todos.create(
         ownerOf(event),
-        event.body as unknown as NewTodo,
+        event.body as unknown as TodoCreate,
         event.headers["idempotency-key"],
         // After this invocation's deadline, a retry may take over its unfinished claim.
         Date.now() + context.getRemainingTimeInMillis(),

@@ -9,10 +9,10 @@ import {
 } from "./errors.ts";
 import type { PageTokenCodec } from "./page-token.ts";
 import {
-  type NewTodo,
   newStoredTodo,
   normalizeNewTodo,
   type StoredTodo,
+  type TodoCreate,
   type TodoPatch,
   type TodoStatus,
   type VersionCondition,
@@ -79,7 +79,7 @@ export class TodoService {
    */
   async create(
     owner: string,
-    input: NewTodo,
+    input: TodoCreate,
     idempotencyKey?: string,
     deadline?: number,
   ): Promise<CreateResult> {
@@ -128,7 +128,7 @@ export class TodoService {
   // first still running → wait a little, then 409.
   async #createOnce(
     owner: string,
-    input: NewTodo,
+    input: TodoCreate,
     key: string,
     todo: StoredTodo,
     deadline: number | undefined,
@@ -199,7 +199,7 @@ function writeCondition(ifMatch: VersionCondition | undefined): WriteCondition {
   return ifMatch === undefined || ifMatch === "any" ? {} : { versions: ifMatch };
 }
 
-export function fingerprintOf(input: NewTodo): string {
+export function fingerprintOf(input: TodoCreate): string {
   return createHash("sha256")
     .update(JSON.stringify(normalizeNewTodo(input)))
     .digest("base64url");

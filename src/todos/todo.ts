@@ -6,7 +6,7 @@ import { uuidv7 } from "./uuid-v7.ts";
 
 export type Todo = components["schemas"]["Todo"];
 export type TodoStatus = components["schemas"]["TodoStatus"];
-export type NewTodo = components["schemas"]["NewTodo"];
+export type TodoCreate = components["schemas"]["TodoCreate"];
 export type TodoPatch = components["schemas"]["TodoPatch"];
 
 /** A todo as stored: the API's fields plus the version that backs its ETag. */
@@ -16,7 +16,7 @@ export interface StoredTodo extends Todo {
 
 export const defaultStatus: TodoStatus = "pending";
 
-export function newStoredTodo(input: NewTodo, now: Date): StoredTodo {
+export function newStoredTodo(input: TodoCreate, now: Date): StoredTodo {
   const timestamp = now.toISOString();
   return {
     // UUIDv7 ids sort by creation time, which gives newest-first listing for free.
@@ -31,7 +31,7 @@ export function newStoredTodo(input: NewTodo, now: Date): StoredTodo {
 }
 
 /** The same input, with defaults applied: two requests that mean the same todo compare equal. */
-export function normalizeNewTodo(input: NewTodo): Required<NewTodo> {
+export function normalizeNewTodo(input: TodoCreate): Required<TodoCreate> {
   return {
     title: input.title,
     description: input.description ?? null,

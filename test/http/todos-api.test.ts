@@ -5,7 +5,7 @@ import { createServer } from "node:net";
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { OperationId } from "../../generated/operations.ts";
-import { type NewTodo, newStoredTodo } from "../../src/todos/todo.ts";
+import { newStoredTodo, type TodoCreate } from "../../src/todos/todo.ts";
 import { fingerprintOf } from "../../src/todos/todo-service.ts";
 import type { EventInput } from "../support/api-gateway-event.ts";
 import { type Answer, buildTestApp, type TestApp } from "../support/app.ts";
@@ -305,7 +305,11 @@ describe("POST /todos with an Idempotency-Key", () => {
 });
 
 /** Writes an idempotency record as the store keeps it, for states a test cannot reach by timing. */
-async function putIdempotencyRecord(key: string, body: NewTodo, fields: Record<string, unknown>) {
+async function putIdempotencyRecord(
+  key: string,
+  body: TodoCreate,
+  fields: Record<string, unknown>,
+) {
   const todo = newStoredTodo(body, new Date());
   await app.documentClient.send(
     new PutCommand({
