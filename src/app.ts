@@ -1,6 +1,6 @@
 // The Lambda's shape: outer middlewares around @middy/http-router, and per route the JSON
 // body parser (where the contract has a body) and the request validator generated from
-// openapi.yaml. Built from its dependencies, so tests can build one against their own store.
+// openapi.yaml. src/compose.ts builds it from its dependencies.
 import middy from "@middy/core";
 import httpJsonBodyParser from "@middy/http-json-body-parser";
 import httpRouterHandler, { type Route } from "@middy/http-router";
@@ -20,20 +20,26 @@ import {
 import { requestValidatorFor } from "./http/request-validation.ts";
 import { emptyResponse } from "./http/responses.ts";
 import { unroutedRequest } from "./http/routing.ts";
-import { todoRoutes } from "./todo-routes.ts";
-import type { TodoService } from "./todos/todo-service.ts";
+import { type TodoHandlerDependencies, todoHandlers } from "./http/todo-handlers.ts";
 
 export const maxBodyBytes = 16 * 1024;
 
-export interface AppDependencies {
-  todos: TodoService;
+export interface AppDependencies extends TodoHandlerDependencies {
   logger: Logger;
   /** Exact origins allowed by CORS; any other origin gets no Access-Control-Allow-Origin. */
   allowedOrigins: string[];
 }
 
-export function createApp({ todos, logger, allowedOrigins }: AppDependencies) {
-  const handlers = todoRoutes(todos);
+// What a browser may send, as the contract says: its methods, and its header parameters
+// (with Content-Type for the JSON bodies). A header added to openapi.yaml is allowed at once.
+const corsMethods = [...new Set([...operations.map((operation) => operation.method), "OPTIONS"])];
+const corsHeaders = [
+  ...(operations.some((operation) => operation.hasBody) ? ["Content-Type"] : []),
+  ...[...new Set(operations.flatMap((operation) => operation.headerParameters))].sort(),
+];
+
+export function createApp({ logger, allowedOrigins, ...handlerDependencies }: AppDependencies) {
+  const handlers = todoHandlers(handlerDependencies);
   const routes: Route<APIGatewayProxyEvent, APIGatewayProxyResult>[] = operations.map(
     (operation) => {
       // The outer chain watches the deadline; one timer per request is enough.
@@ -63,8 +69,8 @@ export function createApp({ todos, logger, allowedOrigins }: AppDependencies) {
     .use(
       cors({
         origins: allowedOrigins,
-        methods: "GET,POST,PUT,DELETE,OPTIONS",
-        headers: "Content-Type,If-Match,If-None-Match,Idempotency-Key",
+        methods: corsMethods.join(","),
+        headers: corsHeaders.join(","),
         exposeHeaders: "ETag,Location,Retry-After,Idempotent-Replayed",
         maxAgeSeconds: 600,
       }),

@@ -3,9 +3,15 @@
 // with no framework, no validation, no Lambda emulation.
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createDocumentClient } from "../../src/todos/dynamodb-client.ts";
+import { createDocumentClient } from "../../src/dynamodb/client.ts";
 import { DynamoDbTodoStore } from "../../src/todos/dynamodb-todo-store.ts";
-import { newStoredTodo, type TodoCreate, type TodoPatch, toApiTodo } from "../../src/todos/todo.ts";
+import {
+  anyVersion,
+  newStoredTodo,
+  type TodoCreate,
+  type TodoPatch,
+  toApiTodo,
+} from "../../src/todos/todo.ts";
 
 const tableName = process.env.TABLE_NAME as string;
 const store = new DynamoDbTodoStore(
@@ -38,7 +44,10 @@ async function answer(request: IncomingMessage): Promise<[number, unknown]> {
   }
   if (id && request.method === "PUT") {
     const patch = (await bodyOf(request)) as TodoPatch;
-    return [200, toApiTodo(await store.update(owner, id, patch, new Date().toISOString(), {}))];
+    return [
+      200,
+      toApiTodo(await store.update(owner, id, patch, new Date().toISOString(), anyVersion)),
+    ];
   }
   return [404, { title: "Not Found" }];
 }

@@ -26,6 +26,7 @@ import { type ApiServer, createApiServer } from "./server.ts";
 import { localRegion, resolveLocalApp, TemplateError } from "./template.ts";
 import { InstancePool } from "./workers.ts";
 
+export { buildRestEvent } from "./events.ts";
 export { TemplateError } from "./template.ts";
 
 export interface LocalApiLogger {

@@ -7,10 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { OperationId } from "../../generated/operations.ts";
 import { newStoredTodo, type TodoCreate } from "../../src/todos/todo.ts";
 import { fingerprintOf } from "../../src/todos/todo-service.ts";
-import type { EventInput } from "../support/api-gateway-event.ts";
 import { type Answer, buildTestApp, type TestApp } from "../support/app.ts";
 import { contractViolations } from "../support/contract.ts";
 import { startDynalite, type TestDynamoDb } from "../support/dynalite.ts";
+import type { EventInput } from "../support/lambda-events.ts";
 
 let db: TestDynamoDb;
 let app: TestApp;
@@ -318,7 +318,7 @@ async function putIdempotencyRecord(
         owner: "idempotency#anonymous",
         id: key,
         fingerprint: fingerprintOf(body),
-        todo,
+        result: todo,
         leaseExpiresAt: Date.now() + 10_000,
         expiresAt: Math.floor(Date.now() / 1000) + 3600,
         ...fields,

@@ -1,15 +1,11 @@
 // Two ways to call the API with the same request shape: in process (the Lambda handler built
-// by createApp, fed API Gateway v1 events, on a real dynalite) and over HTTP (the local
+// by composeApp, fed API Gateway v1 events, on a real dynalite) and over HTTP (the local
 // runtime). Both answer ApiResponse and pass every answer through observe().
 import { type AttributeValue, DynamoDBClient, paginateScan } from "@aws-sdk/client-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
-import { createApp } from "../../../src/app.ts";
-import { createDocumentClient } from "../../../src/todos/dynamodb-client.ts";
-import { DynamoDbTodoStore } from "../../../src/todos/dynamodb-todo-store.ts";
-import { PageTokenCodec } from "../../../src/todos/page-token.ts";
-import { TodoService } from "../../../src/todos/todo-service.ts";
-import { apiGatewayEvent, lambdaContext } from "../../support/api-gateway-event.ts";
+import { composeApp } from "../../../src/compose.ts";
 import { startDynalite } from "../../support/dynalite.ts";
+import { apiGatewayEvent, lambdaContext } from "../../support/lambda-events.ts";
 import type { ApiResponse } from "./contract.ts";
 import { observe, type SentRequest } from "./exposure.ts";
 
@@ -103,12 +99,10 @@ export async function startInProcessApi(options: InProcessOptions = {}): Promise
   const appEndpoint = options.appEndpoint
     ? await options.appEndpoint(dynamo.endpoint)
     : dynamo.endpoint;
-  const documentClient = createDocumentClient({ endpoint: appEndpoint, region: "us-east-1" });
-  const handler = createApp({
-    todos: new TodoService(
-      new DynamoDbTodoStore(documentClient, tableName),
-      new PageTokenCodec(`robustness:${tableName}`),
-    ),
+  const { handler, documentClient } = composeApp({
+    dynamoDb: { endpoint: appEndpoint, region: "us-east-1" },
+    tableName,
+    pageTokenKey: `robustness:${tableName}`,
     logger: silentLogger,
     allowedOrigins: options.allowedOrigins ?? ["http://localhost:3000"],
   });
