@@ -7,7 +7,7 @@ import { buildRestEvent } from "../../scripts/local/index.ts";
 
 export interface EventInput {
   method: string;
-  /** The path as a client sends it. */
+  /** The path as the function sees it (the event's decoded `path`). */
   path: string;
   query?: Record<string, string>;
   headers?: Record<string, string>;
@@ -27,6 +27,9 @@ const api: GatewayInput["api"] = {
   binaryMediaTypes: [],
   gatewayResponses: {},
 };
+
+// The request target a client sends for that path: API Gateway decodes it back to `path`.
+const rawPathOf = (path: string) => path.replace(/[%?#]/g, (c) => encodeURIComponent(c));
 
 const queryString = (query: Record<string, string> | undefined) =>
   Object.entries(query ?? {})
@@ -48,7 +51,7 @@ export function apiGatewayEvent(input: EventInput): APIGatewayProxyEvent {
   return buildRestEvent({
     request: {
       method: input.method,
-      rawUrl: query ? `${input.path}?${query}` : input.path,
+      rawUrl: query ? `${rawPathOf(input.path)}?${query}` : rawPathOf(input.path),
       rawHeaders: Object.entries(headers).flat(),
       body: Buffer.from(body),
       sourceIp: "127.0.0.1",
