@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { OperationId } from "../../generated/operations.ts";
 import { newStoredTodo, type TodoCreate } from "../../src/todos/todo.ts";
 import { fingerprintOf } from "../../src/todos/todo-service.ts";
-import { type Answer, buildTestApp, type TestApp } from "../support/app.ts";
+import { type Answer, asApiResponse, buildTestApp, type TestApp } from "../support/app.ts";
 import { contractViolations } from "../support/contract.ts";
 import { startDynalite, type TestDynamoDb } from "../support/dynalite.ts";
 import type { EventInput } from "../support/lambda-events.ts";
@@ -35,7 +35,7 @@ async function call(operationId: OperationId, input: EventInput): Promise<Answer
     resource: input.path.startsWith("/todos/") ? "/todos/{id}" : "/todos",
   });
   expect(
-    contractViolations(operationId, answer),
+    contractViolations(operationId, asApiResponse(answer)),
     `${input.method} ${input.path} → ${answer.statusCode} ${answer.body}`,
   ).toEqual([]);
   return answer;
@@ -660,7 +660,7 @@ describe("GET /todos over a large table", () => {
         path: "/todos",
         query: { ...query, ...(nextToken ? { nextToken } : {}) },
       });
-      expect(contractViolations("listTodos", answer)).toEqual([]);
+      expect(contractViolations("listTodos", asApiResponse(answer))).toEqual([]);
       expect(answer.json.items.length).toBeLessThanOrEqual(Number(query.limit ?? 20));
       seen.push(...answer.json.items.map((item: { id: string }) => item.id));
       nextToken = answer.json.nextToken;
@@ -753,7 +753,7 @@ describe("when DynamoDB cannot be reached", () => {
         clientTimeouts: { maxAttempts: 1 },
       });
       const answer = await down.call(input);
-      expect(contractViolations(operationId, answer)).toEqual([]);
+      expect(contractViolations(operationId, asApiResponse(answer))).toEqual([]);
       expect(answer.statusCode).toBe(503);
       down.documentClient.destroy();
     },
@@ -766,7 +766,7 @@ describe("when DynamoDB cannot be reached", () => {
       clientTimeouts: { maxAttempts: 2 },
     });
     const answer = await down.call({ method: "POST", path: "/todos", body: { title: "a" } });
-    expect(contractViolations("createTodo", answer)).toEqual([]);
+    expect(contractViolations("createTodo", asApiResponse(answer))).toEqual([]);
     expect(answer.statusCode).toBe(503);
     expect(answer.headers["Retry-After"]).toBe("1");
     expect(answer.body).not.toMatch(/nowhere-table|ECONNREFUSED|at |Error/);

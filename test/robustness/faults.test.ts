@@ -6,6 +6,7 @@
 // Lambda), as a fresh Lambda instance would be: the SDK's retry budget is not shared.
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, describe, expect, it } from "vitest";
+import { contractViolations, type OperationId } from "../support/contract.ts";
 import {
   type ApiRequest,
   type CheckedResponse,
@@ -14,7 +15,6 @@ import {
   startInProcessApi,
   todoItems,
 } from "./support/api.ts";
-import { contractViolations, type OperationId } from "./support/contract.ts";
 import { type Fault, FaultProxy } from "./support/fault-proxy.ts";
 import { countInput, figures, record503, reportFigures } from "./support/figures.ts";
 import { createTodo, expectContract, listAll, type TodoJson } from "./support/todos.ts";

@@ -7,6 +7,7 @@ import { composeApp } from "../../src/compose.ts";
 import type { DynamoDbClientOptions } from "../../src/dynamodb/client.ts";
 import { createLogger } from "../../src/http/logger.ts";
 import type { IdempotencyTimings } from "../../src/idempotency/idempotency.ts";
+import type { ApiResponse } from "./contract.ts";
 import { apiGatewayEvent, type EventInput, lambdaContext } from "./lambda-events.ts";
 
 export interface Answer {
@@ -16,6 +17,17 @@ export interface Answer {
   /** The parsed body (undefined when empty); tests read it as the contract describes it. */
   // biome-ignore lint/suspicious/noExplicitAny: answers are checked against openapi.yaml, not typed
   json: any;
+}
+
+/** The answer as the contract checks see it (test/support/contract.ts): header names in lower case. */
+export function asApiResponse(answer: Answer): ApiResponse {
+  return {
+    status: answer.statusCode,
+    headers: Object.fromEntries(
+      Object.entries(answer.headers).map(([name, value]) => [name.toLowerCase(), value]),
+    ),
+    body: answer.body,
+  };
 }
 
 export interface TestApp {

@@ -4,9 +4,9 @@
 import { type AttributeValue, DynamoDBClient, paginateScan } from "@aws-sdk/client-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { composeApp } from "../../../src/compose.ts";
+import type { ApiResponse } from "../../support/contract.ts";
 import { startDynalite } from "../../support/dynalite.ts";
 import { apiGatewayEvent, lambdaContext } from "../../support/lambda-events.ts";
-import type { ApiResponse } from "./contract.ts";
 import { observe, type SentRequest } from "./exposure.ts";
 
 export interface ApiRequest extends SentRequest {
