@@ -34,6 +34,7 @@ export type CallApi = (request: ApiRequest, options?: CallOptions) => Promise<Ch
 
 // ROBUSTNESS_LOG=1 shows the Lambda's error log (what a 5xx was about) while replaying a case.
 const silentLogger = {
+  debug() {},
   info() {},
   warn() {},
   error(message: string, fields?: Record<string, unknown>) {
