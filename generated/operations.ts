@@ -13,6 +13,8 @@ export interface OperationRoute {
   integerQueryParameters: readonly string[];
   /** Request header parameters, spelled as the contract does (a browser must be allowed them). */
   headerParameters: readonly string[];
+  /** The headers its documented responses carry (a browser script may read them). */
+  responseHeaders: readonly string[];
   /** The contract's `default` of each query parameter that has one. */
   queryDefaults: Readonly<Record<string, unknown>>;
 }
@@ -27,6 +29,9 @@ export const operations: readonly OperationRoute[] = [
       "limit"
     ],
     "headerParameters": [],
+    "responseHeaders": [
+      "Retry-After"
+    ],
     "queryDefaults": {
       "limit": 20
     }
@@ -40,6 +45,12 @@ export const operations: readonly OperationRoute[] = [
     "headerParameters": [
       "Idempotency-Key"
     ],
+    "responseHeaders": [
+      "ETag",
+      "Idempotent-Replayed",
+      "Location",
+      "Retry-After"
+    ],
     "queryDefaults": {}
   },
   {
@@ -50,6 +61,10 @@ export const operations: readonly OperationRoute[] = [
     "integerQueryParameters": [],
     "headerParameters": [
       "If-None-Match"
+    ],
+    "responseHeaders": [
+      "ETag",
+      "Retry-After"
     ],
     "queryDefaults": {}
   },
@@ -62,6 +77,10 @@ export const operations: readonly OperationRoute[] = [
     "headerParameters": [
       "If-Match"
     ],
+    "responseHeaders": [
+      "ETag",
+      "Retry-After"
+    ],
     "queryDefaults": {}
   },
   {
@@ -72,6 +91,10 @@ export const operations: readonly OperationRoute[] = [
     "integerQueryParameters": [],
     "headerParameters": [
       "If-Match"
+    ],
+    "responseHeaders": [
+      "ETag",
+      "Retry-After"
     ],
     "queryDefaults": {}
   }

@@ -25,6 +25,7 @@ interface Parameter {
 }
 interface Operation {
   operationId: string;
+  responses?: Record<string, { headers?: JsonObject } | { $ref: string }>;
   parameters?: (Parameter | { $ref: string })[];
   requestBody?: { required?: boolean; content: Record<string, { schema: JsonObject }> };
 }
@@ -81,6 +82,7 @@ interface OperationEntry {
   hasBody: boolean;
   integerQueryParameters: string[];
   headerParameters: string[];
+  responseHeaders: string[];
   queryDefaults: Record<string, unknown>;
 }
 const operations: OperationEntry[] = [];
@@ -104,6 +106,13 @@ for (const [path, pathItem] of Object.entries(spec.paths)) {
       hasBody: !!jsonBody,
       integerQueryParameters,
       headerParameters,
+      responseHeaders: [
+        ...new Set(
+          Object.values(operation.responses ?? {}).flatMap((response) =>
+            Object.keys(resolveRef<{ headers?: JsonObject }>(response).headers ?? {}),
+          ),
+        ),
+      ].sort(),
       queryDefaults,
     });
 
@@ -231,6 +240,8 @@ export interface OperationRoute {
   integerQueryParameters: readonly string[];
   /** Request header parameters, spelled as the contract does (a browser must be allowed them). */
   headerParameters: readonly string[];
+  /** The headers its documented responses carry (a browser script may read them). */
+  responseHeaders: readonly string[];
   /** The contract's \`default\` of each query parameter that has one. */
   queryDefaults: Readonly<Record<string, unknown>>;
 }

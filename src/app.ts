@@ -7,7 +7,7 @@ import httpRouterHandler, { type Route } from "@middy/http-router";
 import validator from "@middy/validator";
 import type { Ajv } from "ajv";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
-import { operations } from "../generated/operations.ts";
+import { type OperationRoute, operations } from "../generated/operations.ts";
 import type { Logger } from "./http/logger.ts";
 import {
   bodySizeLimit,
@@ -30,13 +30,17 @@ export interface AppDependencies extends TodoHandlerDependencies {
   allowedOrigins: string[];
 }
 
-// What a browser may send, as the contract says: its methods, and its header parameters
-// (with Content-Type for the JSON bodies). A header added to openapi.yaml is allowed at once.
+// What a browser may send and read, as the contract says: its methods, its header parameters
+// (with Content-Type for the JSON bodies) and its response headers. A header added to
+// openapi.yaml is allowed at once.
 const corsMethods = [...new Set([...operations.map((operation) => operation.method), "OPTIONS"])];
+const namedIn = (names: (operation: OperationRoute) => readonly string[]) =>
+  [...new Set(operations.flatMap(names))].sort();
 const corsHeaders = [
   ...(operations.some((operation) => operation.hasBody) ? ["Content-Type"] : []),
-  ...[...new Set(operations.flatMap((operation) => operation.headerParameters))].sort(),
+  ...namedIn((operation) => operation.headerParameters),
 ];
+const corsExposedHeaders = namedIn((operation) => operation.responseHeaders);
 
 export function createApp({ logger, allowedOrigins, ...handlerDependencies }: AppDependencies) {
   const handlers = todoHandlers(handlerDependencies);
@@ -71,7 +75,7 @@ export function createApp({ logger, allowedOrigins, ...handlerDependencies }: Ap
         origins: allowedOrigins,
         methods: corsMethods.join(","),
         headers: corsHeaders.join(","),
-        exposeHeaders: "ETag,Location,Retry-After,Idempotent-Replayed",
+        exposeHeaders: corsExposedHeaders.join(","),
         maxAgeSeconds: 600,
       }),
     )

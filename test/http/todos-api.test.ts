@@ -8,7 +8,7 @@ import type { OperationId } from "../../generated/operations.ts";
 import { newStoredTodo, type TodoCreate } from "../../src/todos/todo.ts";
 import { fingerprintOf } from "../../src/todos/todo-service.ts";
 import { type Answer, asApiResponse, buildTestApp, type TestApp } from "../support/app.ts";
-import { contractViolations } from "../support/contract.ts";
+import { operations as contractOperations, contractViolations } from "../support/contract.ts";
 import { startDynalite, type TestDynamoDb } from "../support/dynalite.ts";
 import type { EventInput } from "../support/lambda-events.ts";
 
@@ -584,6 +584,28 @@ describe("routing", () => {
       headers: { ...preflight.headers, Origin: "http://evil.test" },
     });
     expect(other.headers["Access-Control-Allow-Origin"]).toBeUndefined();
+  });
+
+  it("lets a browser send every header parameter of the contract and read every response header", async () => {
+    const answer = await app.call({
+      method: "OPTIONS",
+      path: "/todos",
+      headers: { "Access-Control-Request-Method": "POST", Origin: "http://allowed.test" },
+    });
+    const listed = (name: string) =>
+      (answer.headers[name] ?? "").split(",").map((header) => header.trim().toLowerCase());
+    for (const item of contractOperations) {
+      for (const parameter of item.parameters.filter((p) => p.in === "header")) {
+        expect(listed("Access-Control-Allow-Headers")).toContain(parameter.name.toLowerCase());
+      }
+      expect(listed("Access-Control-Allow-Methods")).toContain(item.method.toLowerCase());
+      for (const response of Object.values(item.responses)) {
+        for (const header of Object.keys(response.headers)) {
+          expect(listed("Access-Control-Expose-Headers")).toContain(header);
+        }
+      }
+    }
+    expect(listed("Access-Control-Allow-Headers")).toContain("content-type");
   });
 
   it("puts the security headers on answers and errors alike", async () => {
