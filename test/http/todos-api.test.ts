@@ -162,6 +162,17 @@ describe("POST /todos", () => {
     expect(answer.json.errors[0].pointer).toBe("/body");
   });
 
+  it.each([
+    ['{"title": "a", "__proto__": {"admin": true}}', 'must not contain the key "__proto__"'],
+    ['{"title": "a", "constructor": {"prototype": {}}}', 'must not contain the key "constructor"'],
+    ['{"title": "constructor"', "is not valid JSON"],
+    ["constructor", "is not valid JSON"],
+  ])("tells a forbidden key in %s from a body that is not JSON", async (body, detail) => {
+    const answer = await create(body, { "Content-Type": "application/json" });
+    expect(answer.statusCode).toBe(400);
+    expect(answer.json.errors).toEqual([{ pointer: "/body", detail }]);
+  });
+
   it.each([["text/plain"], ["application/x-www-form-urlencoded"], [undefined]])(
     "answers content type %s with 415",
     async (contentType) => {
