@@ -37,7 +37,11 @@ export function composeApp(settings: AppSettings): ComposedApp {
     new PageTokenCodec(settings.pageTokenKey),
   );
   const idempotentCreation = new Idempotency(
-    new DynamoDbIdempotencyStore<StoredTodo>(documentClient, settings.tableName),
+    // Records have kept the todo as `todo` since the first release: a key claimed before a
+    // deploy still replays after it.
+    new DynamoDbIdempotencyStore<StoredTodo>(documentClient, settings.tableName, {
+      resultAttribute: "todo",
+    }),
     todoCreation(todos),
     { timings: settings.idempotency },
   );

@@ -13,16 +13,17 @@ import {
 import { conditionFailed, guarded } from "../dynamodb/requests.ts";
 import type { IdempotencyRecord, IdempotencyStore } from "./idempotency-store.ts";
 
-interface IdempotencyItem<Result> {
+interface IdempotencyItem {
   owner: string;
   id: string;
   fingerprint: string;
-  result: Result;
-  state: IdempotencyRecord<Result>["state"];
+  state: "in_progress" | "completed";
   claimedAt: number;
   leaseExpiresAt: number;
   /** Epoch seconds. */
   expiresAt: number;
+  /** The result, under the attribute name the store was given. */
+  [resultAttribute: string]: unknown;
 }
 
 const partitionOf = (owner: string) => `idempotency#${owner}`;
@@ -39,13 +40,27 @@ const unfinishedClaim = (claimedAt: number): Condition => ({
   ExpressionAttributeValues: { ":claimedAt": claimedAt, ":inProgress": "in_progress" },
 });
 
+export interface DynamoDbIdempotencyOptions {
+  /**
+   * The attribute that holds the result ("result" by default). As Powertools' persistence
+   * layer lets its data attribute be named, so that records written before keep working.
+   */
+  resultAttribute?: string;
+}
+
 export class DynamoDbIdempotencyStore<Result> implements IdempotencyStore<Result> {
   readonly #client: DynamoDBDocumentClient;
   readonly #tableName: string;
+  readonly #resultAttribute: string;
 
-  constructor(client: DynamoDBDocumentClient, tableName: string) {
+  constructor(
+    client: DynamoDBDocumentClient,
+    tableName: string,
+    options: DynamoDbIdempotencyOptions = {},
+  ) {
     this.#client = client;
     this.#tableName = tableName;
+    this.#resultAttribute = options.resultAttribute ?? "result";
   }
 
   claim(owner: string, record: IdempotencyRecord<Result>): Promise<boolean> {
@@ -67,11 +82,11 @@ export class DynamoDbIdempotencyStore<Result> implements IdempotencyStore<Result
       ),
     );
     if (!Item) return undefined;
-    const item = Item as IdempotencyItem<Result>;
+    const item = Item as IdempotencyItem;
     return {
       key: item.id,
       fingerprint: item.fingerprint,
-      result: item.result,
+      result: item[this.#resultAttribute] as Result,
       state: item.state,
       claimedAt: item.claimedAt,
       leaseExpiresAt: item.leaseExpiresAt,
@@ -123,11 +138,11 @@ export class DynamoDbIdempotencyStore<Result> implements IdempotencyStore<Result
     record: IdempotencyRecord<Result>,
     condition: Condition,
   ): Promise<boolean> {
-    const item: IdempotencyItem<Result> = {
+    const item: IdempotencyItem = {
       owner: partitionOf(owner),
       id: record.key,
       fingerprint: record.fingerprint,
-      result: record.result,
+      [this.#resultAttribute]: record.result,
       state: record.state,
       claimedAt: record.claimedAt,
       leaseExpiresAt: record.leaseExpiresAt,

@@ -329,7 +329,7 @@ async function putIdempotencyRecord(
         owner: "idempotency#anonymous",
         id: key,
         fingerprint: fingerprintOf(body),
-        result: todo,
+        todo,
         leaseExpiresAt: Date.now() + 10_000,
         expiresAt: Math.floor(Date.now() / 1000) + 3600,
         ...fields,
