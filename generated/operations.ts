@@ -11,6 +11,12 @@ export interface OperationRoute {
   hasBody: boolean;
   /** Query parameters declared as integers: they arrive as strings. */
   integerQueryParameters: readonly string[];
+  /** Request header parameters, spelled as the contract does (a browser must be allowed them). */
+  headerParameters: readonly string[];
+  /** The headers its documented responses carry (a browser script may read them). */
+  responseHeaders: readonly string[];
+  /** The contract's `default` of each query parameter that has one. */
+  queryDefaults: Readonly<Record<string, unknown>>;
 }
 
 export const operations: readonly OperationRoute[] = [
@@ -21,34 +27,75 @@ export const operations: readonly OperationRoute[] = [
     "hasBody": false,
     "integerQueryParameters": [
       "limit"
-    ]
+    ],
+    "headerParameters": [],
+    "responseHeaders": [
+      "Retry-After"
+    ],
+    "queryDefaults": {
+      "limit": 20
+    }
   },
   {
     "operationId": "createTodo",
     "method": "POST",
     "path": "/todos",
     "hasBody": true,
-    "integerQueryParameters": []
+    "integerQueryParameters": [],
+    "headerParameters": [
+      "Idempotency-Key"
+    ],
+    "responseHeaders": [
+      "ETag",
+      "Idempotent-Replayed",
+      "Location",
+      "Retry-After"
+    ],
+    "queryDefaults": {}
   },
   {
     "operationId": "getTodo",
     "method": "GET",
     "path": "/todos/{id}",
     "hasBody": false,
-    "integerQueryParameters": []
+    "integerQueryParameters": [],
+    "headerParameters": [
+      "If-None-Match"
+    ],
+    "responseHeaders": [
+      "ETag",
+      "Retry-After"
+    ],
+    "queryDefaults": {}
   },
   {
     "operationId": "updateTodo",
     "method": "PUT",
     "path": "/todos/{id}",
     "hasBody": true,
-    "integerQueryParameters": []
+    "integerQueryParameters": [],
+    "headerParameters": [
+      "If-Match"
+    ],
+    "responseHeaders": [
+      "ETag",
+      "Retry-After"
+    ],
+    "queryDefaults": {}
   },
   {
     "operationId": "deleteTodo",
     "method": "DELETE",
     "path": "/todos/{id}",
     "hasBody": false,
-    "integerQueryParameters": []
+    "integerQueryParameters": [],
+    "headerParameters": [
+      "If-Match"
+    ],
+    "responseHeaders": [
+      "ETag",
+      "Retry-After"
+    ],
+    "queryDefaults": {}
   }
 ];

@@ -26,7 +26,7 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
-                id: components["parameters"]["TodoId"];
+                id: components["parameters"]["TodoIdPath"];
             };
             cookie?: never;
         };
@@ -55,12 +55,11 @@ export interface components {
          * @example Two pages, due Friday
          */
         Description: string;
-        /** @description A new todo. `id` and the timestamps are set by the server and refused here. */
-        NewTodo: {
-            description?: components["schemas"]["Description"] | null;
-            /** @default pending */
-            status?: components["schemas"]["TodoStatus"];
-            title: components["schemas"]["Title"];
+        /** @description One validation problem, at one place in the request. */
+        FieldProblem: {
+            detail: string;
+            /** @description JSON pointer into the request, e.g. `/body/title`, `/query/limit`. */
+            pointer: string;
         };
         /** @description Opaque. Pass it back unchanged, with the same `status` filter, to get the next page. */
         NextToken: string;
@@ -69,11 +68,7 @@ export interface components {
             /** @description What went wrong with this request, for a person to read. */
             detail?: string;
             /** @description Every validation problem found (validation errors only). */
-            errors?: {
-                detail: string;
-                /** @description JSON pointer into the request, e.g. `/body/title`, `/query/limit`. */
-                pointer: string;
-            }[];
+            errors?: components["schemas"]["FieldProblem"][];
             /** @description The request id, to quote when reporting the problem. */
             instance?: string;
             status: number;
@@ -103,6 +98,13 @@ export interface components {
             status: components["schemas"]["TodoStatus"];
             title: components["schemas"]["Title"];
             updated_at: components["schemas"]["Timestamp"];
+        };
+        /** @description A new todo. `id` and the timestamps are set by the server and refused here. */
+        TodoCreate: {
+            description?: components["schemas"]["Description"] | null;
+            /** @default pending */
+            status?: components["schemas"]["TodoStatus"];
+            title: components["schemas"]["Title"];
         };
         /**
          * @description A UUIDv7, so ids sort by creation time.
@@ -278,24 +280,24 @@ export interface components {
          * @description A key unique to this creation (a UUID, say). Retrying with the same key and the same body within 24 hours answers the first answer again and creates nothing.
          * @example 5b0e9f62-8f3a-4b7e-9d52-3c1b8e7a0f44
          */
-        IdempotencyKey: string;
+        IdempotencyKeyHeader: string;
         /**
          * @description Change the todo only if its current ETag is this one (or `*`).
          * @example "3"
          */
-        IfMatch: string;
+        IfMatchHeader: string;
         /**
          * @description Answer 304 if the todo's current ETag is this one (or `*`).
          * @example "3"
          */
-        IfNoneMatch: string;
+        IfNoneMatchHeader: string;
         /** @description How many todos per page. */
-        Limit: number;
+        LimitQuery: number;
         /** @description The `nextToken` of the previous page. */
-        NextToken: components["schemas"]["NextToken"];
+        NextTokenQuery: components["schemas"]["NextToken"];
         /** @description Only todos with this status. */
-        StatusFilter: components["schemas"]["TodoStatus"];
-        TodoId: components["schemas"]["TodoId"];
+        StatusQuery: components["schemas"]["TodoStatus"];
+        TodoIdPath: components["schemas"]["TodoId"];
     };
     requestBodies: never;
     headers: {
@@ -328,11 +330,11 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description How many todos per page. */
-                limit?: components["parameters"]["Limit"];
+                limit?: components["parameters"]["LimitQuery"];
                 /** @description The `nextToken` of the previous page. */
-                nextToken?: components["parameters"]["NextToken"];
+                nextToken?: components["parameters"]["NextTokenQuery"];
                 /** @description Only todos with this status. */
-                status?: components["parameters"]["StatusFilter"];
+                status?: components["parameters"]["StatusQuery"];
             };
             header?: never;
             path?: never;
@@ -376,14 +378,14 @@ export interface operations {
                  * @description A key unique to this creation (a UUID, say). Retrying with the same key and the same body within 24 hours answers the first answer again and creates nothing.
                  * @example 5b0e9f62-8f3a-4b7e-9d52-3c1b8e7a0f44
                  */
-                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKeyHeader"];
             };
             path?: never;
             cookie?: never;
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["NewTodo"];
+                "application/json": components["schemas"]["TodoCreate"];
             };
         };
         responses: {
@@ -415,10 +417,10 @@ export interface operations {
                  * @description Answer 304 if the todo's current ETag is this one (or `*`).
                  * @example "3"
                  */
-                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+                "If-None-Match"?: components["parameters"]["IfNoneMatchHeader"];
             };
             path: {
-                id: components["parameters"]["TodoId"];
+                id: components["parameters"]["TodoIdPath"];
             };
             cookie?: never;
         };
@@ -455,10 +457,10 @@ export interface operations {
                  * @description Change the todo only if its current ETag is this one (or `*`).
                  * @example "3"
                  */
-                "If-Match"?: components["parameters"]["IfMatch"];
+                "If-Match"?: components["parameters"]["IfMatchHeader"];
             };
             path: {
-                id: components["parameters"]["TodoId"];
+                id: components["parameters"]["TodoIdPath"];
             };
             cookie?: never;
         };
@@ -494,10 +496,10 @@ export interface operations {
                  * @description Change the todo only if its current ETag is this one (or `*`).
                  * @example "3"
                  */
-                "If-Match"?: components["parameters"]["IfMatch"];
+                "If-Match"?: components["parameters"]["IfMatchHeader"];
             };
             path: {
-                id: components["parameters"]["TodoId"];
+                id: components["parameters"]["TodoIdPath"];
             };
             cookie?: never;
         };

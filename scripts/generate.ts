@@ -25,6 +25,7 @@ interface Parameter {
 }
 interface Operation {
   operationId: string;
+  responses?: Record<string, { headers?: JsonObject } | { $ref: string }>;
   parameters?: (Parameter | { $ref: string })[];
   requestBody?: { required?: boolean; content: Record<string, { schema: JsonObject }> };
 }
@@ -80,6 +81,9 @@ interface OperationEntry {
   path: string;
   hasBody: boolean;
   integerQueryParameters: string[];
+  headerParameters: string[];
+  responseHeaders: string[];
+  queryDefaults: Record<string, unknown>;
 }
 const operations: OperationEntry[] = [];
 const bodySchemas: Record<string, JsonObject> = {};
@@ -93,12 +97,23 @@ for (const [path, pathItem] of Object.entries(spec.paths)) {
     const { operationId } = operation;
     const jsonBody = operation.requestBody?.content["application/json"];
     const integerQueryParameters: string[] = [];
+    const headerParameters: string[] = [];
+    const queryDefaults: Record<string, unknown> = {};
     operations.push({
       operationId,
       method: method.toUpperCase(),
       path,
       hasBody: !!jsonBody,
       integerQueryParameters,
+      headerParameters,
+      responseHeaders: [
+        ...new Set(
+          Object.values(operation.responses ?? {}).flatMap((response) =>
+            Object.keys(resolveRef<{ headers?: JsonObject }>(response).headers ?? {}),
+          ),
+        ),
+      ].sort(),
+      queryDefaults,
     });
 
     if (jsonBody) {
@@ -122,6 +137,9 @@ for (const [path, pathItem] of Object.entries(spec.paths)) {
       const name = parameter.in === "header" ? parameter.name.toLowerCase() : parameter.name;
       group.properties[name] = parameter.schema;
       if (parameter.required) group.required.push(name);
+      if (parameter.in === "header") headerParameters.push(parameter.name);
+      const fallback = resolveRef<JsonObject>(parameter.schema).default;
+      if (parameter.in === "query" && fallback !== undefined) queryDefaults[name] = fallback;
       if (parameter.in === "query" && resolveRef<JsonObject>(parameter.schema).type === "integer") {
         integerQueryParameters.push(name);
       }
@@ -220,9 +238,40 @@ export interface OperationRoute {
   hasBody: boolean;
   /** Query parameters declared as integers: they arrive as strings. */
   integerQueryParameters: readonly string[];
+  /** Request header parameters, spelled as the contract does (a browser must be allowed them). */
+  headerParameters: readonly string[];
+  /** The headers its documented responses carry (a browser script may read them). */
+  responseHeaders: readonly string[];
+  /** The contract's \`default\` of each query parameter that has one. */
+  queryDefaults: Readonly<Record<string, unknown>>;
 }
 
 export const operations: readonly OperationRoute[] = ${JSON.stringify(operations, null, 2)};
+`;
+}
+
+// What the code must agree with the contract on beyond routes and validation: the defaults of
+// the component schemas' properties and the patterns of string schemas, by schema name.
+function schemaFacts(): string {
+  const schemas = (spec.components as { schemas: Record<string, JsonObject> }).schemas;
+  const propertyDefaults: Record<string, Record<string, unknown>> = {};
+  const patterns: Record<string, string> = {};
+  for (const [name, schema] of Object.entries(schemas)) {
+    if (typeof schema.pattern === "string") patterns[name] = schema.pattern;
+    for (const [property, definition] of Object.entries(
+      (schema.properties ?? {}) as Record<string, JsonObject>,
+    )) {
+      if (definition.default === undefined) continue;
+      propertyDefaults[name] ??= {};
+      (propertyDefaults[name] as Record<string, unknown>)[property] = definition.default;
+    }
+  }
+  return `${banner}
+/** The \`default\` of each component schema property that declares one. */
+export const propertyDefaults = ${JSON.stringify(propertyDefaults, null, 2)} as const;
+
+/** The \`pattern\` of each string component schema that declares one. */
+export const patterns = ${JSON.stringify(patterns, null, 2)} as const;
 `;
 }
 
@@ -231,6 +280,7 @@ mkdirSync(join(outDir, "validators"), { recursive: true });
 const files: Record<string, string> = {
   "types.ts": await generateTypes(),
   "operations.ts": operationTable(),
+  "schemas.ts": schemaFacts(),
   // Create and update share the field schemas: one function per field rather than a copy in
   // each body's validator (a smaller bundle, so a shorter cold start).
   "validators/bodies.js": compileModule(bodySchemas, { inlineRefs: false }),

@@ -3,8 +3,8 @@
 // port, where `npm start` and docker compose both listen). The samples have fixed ids, so
 // running it twice adds nothing. `npm start` (scripts/start.ts) calls seedSampleTodos for a new table.
 import { pathToFileURL } from "node:url";
-import { ownerOf } from "../src/todo-routes.ts";
-import { createDocumentClient } from "../src/todos/dynamodb-client.ts";
+import { createDocumentClient } from "../src/dynamodb/client.ts";
+import { ownerOf } from "../src/http/todo-handlers.ts";
 import { DynamoDbTodoStore } from "../src/todos/dynamodb-todo-store.ts";
 import type { StoredTodo } from "../src/todos/todo.ts";
 import { loadCfnTemplate } from "./local/cfn-template.ts";

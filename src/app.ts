@@ -1,13 +1,13 @@
 // The Lambda's shape: outer middlewares around @middy/http-router, and per route the JSON
 // body parser (where the contract has a body) and the request validator generated from
-// openapi.yaml. Built from its dependencies, so tests can build one against their own store.
+// openapi.yaml. src/compose.ts builds it from its dependencies.
 import middy from "@middy/core";
 import httpJsonBodyParser from "@middy/http-json-body-parser";
 import httpRouterHandler, { type Route } from "@middy/http-router";
 import validator from "@middy/validator";
 import type { Ajv } from "ajv";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
-import { operations } from "../generated/operations.ts";
+import { type OperationRoute, operations } from "../generated/operations.ts";
 import type { Logger } from "./http/logger.ts";
 import {
   bodySizeLimit,
@@ -20,20 +20,30 @@ import {
 import { requestValidatorFor } from "./http/request-validation.ts";
 import { emptyResponse } from "./http/responses.ts";
 import { unroutedRequest } from "./http/routing.ts";
-import { todoRoutes } from "./todo-routes.ts";
-import type { TodoService } from "./todos/todo-service.ts";
+import { type TodoHandlerDependencies, todoHandlers } from "./http/todo-handlers.ts";
 
 export const maxBodyBytes = 16 * 1024;
 
-export interface AppDependencies {
-  todos: TodoService;
+export interface AppDependencies extends TodoHandlerDependencies {
   logger: Logger;
   /** Exact origins allowed by CORS; any other origin gets no Access-Control-Allow-Origin. */
   allowedOrigins: string[];
 }
 
-export function createApp({ todos, logger, allowedOrigins }: AppDependencies) {
-  const handlers = todoRoutes(todos);
+// What a browser may send and read, as the contract says: its methods, its header parameters
+// (with Content-Type for the JSON bodies) and its response headers. A header added to
+// openapi.yaml is allowed at once.
+const corsMethods = [...new Set([...operations.map((operation) => operation.method), "OPTIONS"])];
+const namedIn = (names: (operation: OperationRoute) => readonly string[]) =>
+  [...new Set(operations.flatMap(names))].sort();
+const corsHeaders = [
+  ...(operations.some((operation) => operation.hasBody) ? ["Content-Type"] : []),
+  ...namedIn((operation) => operation.headerParameters),
+];
+const corsExposedHeaders = namedIn((operation) => operation.responseHeaders);
+
+export function createApp({ logger, allowedOrigins, ...handlerDependencies }: AppDependencies) {
+  const handlers = todoHandlers(handlerDependencies);
   const routes: Route<APIGatewayProxyEvent, APIGatewayProxyResult>[] = operations.map(
     (operation) => {
       // The outer chain watches the deadline; one timer per request is enough.
@@ -63,9 +73,9 @@ export function createApp({ todos, logger, allowedOrigins }: AppDependencies) {
     .use(
       cors({
         origins: allowedOrigins,
-        methods: "GET,POST,PUT,DELETE,OPTIONS",
-        headers: "Content-Type,If-Match,If-None-Match,Idempotency-Key",
-        exposeHeaders: "ETag,Location,Retry-After,Idempotent-Replayed",
+        methods: corsMethods.join(","),
+        headers: corsHeaders.join(","),
+        exposeHeaders: corsExposedHeaders.join(","),
         maxAgeSeconds: 600,
       }),
     )

@@ -3,9 +3,15 @@
 // with no framework, no validation, no Lambda emulation.
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createDocumentClient } from "../../src/todos/dynamodb-client.ts";
+import { createDocumentClient } from "../../src/dynamodb/client.ts";
 import { DynamoDbTodoStore } from "../../src/todos/dynamodb-todo-store.ts";
-import { type NewTodo, newStoredTodo, type TodoPatch, toApiTodo } from "../../src/todos/todo.ts";
+import {
+  anyVersion,
+  newStoredTodo,
+  type TodoCreate,
+  type TodoPatch,
+  toApiTodo,
+} from "../../src/todos/todo.ts";
 
 const tableName = process.env.TABLE_NAME as string;
 const store = new DynamoDbTodoStore(
@@ -28,7 +34,7 @@ async function answer(request: IncomingMessage): Promise<[number, unknown]> {
     return [200, { items: page.items.map(toApiTodo) }];
   }
   if (url.pathname === "/todos" && request.method === "POST") {
-    const todo = newStoredTodo((await bodyOf(request)) as NewTodo, new Date());
+    const todo = newStoredTodo((await bodyOf(request)) as TodoCreate, new Date());
     await store.create(owner, todo);
     return [201, toApiTodo(todo)];
   }
@@ -38,7 +44,10 @@ async function answer(request: IncomingMessage): Promise<[number, unknown]> {
   }
   if (id && request.method === "PUT") {
     const patch = (await bodyOf(request)) as TodoPatch;
-    return [200, toApiTodo(await store.update(owner, id, patch, new Date().toISOString(), {}))];
+    return [
+      200,
+      toApiTodo(await store.update(owner, id, patch, new Date().toISOString(), anyVersion)),
+    ];
   }
   return [404, { title: "Not Found" }];
 }

@@ -1,14 +1,10 @@
 // DynamoDB requests per API operation, counted by an SDK middleware on the DocumentClient's
 // middleware stack (one count per attempt sent, retries included). The app is built in this
-// process with createApp (src/app.ts) around an instrumented client, and called with the
+// process with composeApp (src/compose.ts) around an instrumented client, and called with the
 // runtime's own events.
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
-import { createApp } from "../../src/app.ts";
+import { composeApp } from "../../src/compose.ts";
 import { createLogger } from "../../src/http/logger.ts";
-import { createDocumentClient } from "../../src/todos/dynamodb-client.ts";
-import { DynamoDbTodoStore } from "../../src/todos/dynamodb-todo-store.ts";
-import { PageTokenCodec } from "../../src/todos/page-token.ts";
-import { TodoService } from "../../src/todos/todo-service.ts";
 import { type EventRequest, lambdaContext, restEventObject } from "./events.ts";
 
 export interface OperationCount {
@@ -129,7 +125,13 @@ export async function countRequests(
   endpoint: string,
   tableName: string,
 ): Promise<OperationCount[]> {
-  const client = createDocumentClient({ endpoint, region: "us-east-1" });
+  const { handler: app, documentClient: client } = composeApp({
+    dynamoDb: { endpoint, region: "us-east-1" },
+    tableName,
+    pageTokenKey: `todo-api:${tableName}`,
+    logger: createLogger("silent"),
+    allowedOrigins: [],
+  });
   let commands: string[] = [];
   client.middlewareStack.add(
     (next, context) => async (args) => {
@@ -139,14 +141,7 @@ export async function countRequests(
     // The deserialize step runs once per attempt sent, under the retry middleware.
     { step: "deserialize", name: "benchDynamoDbRequestCounter" },
   );
-  const handler = createApp({
-    todos: new TodoService(
-      new DynamoDbTodoStore(client, tableName),
-      new PageTokenCodec(`todo-api:${tableName}`),
-    ),
-    logger: createLogger("silent"),
-    allowedOrigins: [],
-  }) as unknown as (
+  const handler = app as unknown as (
     event: APIGatewayProxyEvent,
     context: Context,
   ) => Promise<APIGatewayProxyResult>;

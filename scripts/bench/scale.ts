@@ -3,7 +3,7 @@
 // BatchWriteItem, shaped as src/todos/dynamodb-todo-store.ts writes them (same keys, the
 // byStatus index's statusId, version 1), with time-ordered ids as the API makes them.
 import { BatchWriteCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { createDocumentClient } from "../../src/todos/dynamodb-client.ts";
+import { createDocumentClient } from "../../src/dynamodb/client.ts";
 import { PageTokenCodec } from "../../src/todos/page-token.ts";
 import { uuidv7 } from "../../src/todos/uuid-v7.ts";
 import { runLoad } from "./load.ts";

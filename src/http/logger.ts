@@ -9,6 +9,7 @@ const levelRank: Record<Level | "silent", number> = {
 };
 
 export interface Logger {
+  debug(message: string, fields?: Record<string, unknown>): void;
   info(message: string, fields?: Record<string, unknown>): void;
   warn(message: string, fields?: Record<string, unknown>): void;
   error(message: string, fields?: Record<string, unknown>): void;
@@ -28,5 +29,10 @@ export function createLogger(level: string | undefined): Logger {
       });
       (logLevel === "error" ? process.stderr : process.stdout).write(`${line}\n`);
     };
-  return { info: write("info"), warn: write("warn"), error: write("error") };
+  return {
+    debug: write("debug"),
+    info: write("info"),
+    warn: write("warn"),
+    error: write("error"),
+  };
 }

@@ -1,15 +1,14 @@
 // Every error becomes one RFC 9457 answer (application/problem+json). Nothing internal
 // reaches the client: no stack, no SDK message, no table name.
 import type { APIGatewayProxyResult } from "aws-lambda";
+import { StoreUnavailableError } from "../dynamodb/requests.ts";
+import { IdempotencyKeyInUseError, IdempotencyKeyReusedError } from "../idempotency/errors.ts";
 import {
-  IdempotencyKeyInUseError,
-  IdempotencyKeyReusedError,
   InvalidPageTokenError,
-  StoreUnavailableError,
   TodoNotFoundError,
   TodoVersionMismatchError,
 } from "../todos/errors.ts";
-import { etagOf } from "../todos/todo.ts";
+import { etagOf } from "./conditional-requests.ts";
 import type { FieldProblem } from "./request-validation.ts";
 
 export interface Problem {
@@ -70,7 +69,12 @@ export const retryAfterSeconds = 1;
 interface MiddyCause {
   package?: string;
   data?: unknown;
+  /** Set by the JSON body parser on a body that is not JSON (JSON.parse's message). */
+  message?: string;
 }
+
+// The keys @middy/util's jsonParseProtectProto refuses; its error names the key in cause.data.
+const forbiddenBodyKeys = new Set(["__proto__", "constructor"]);
 
 /** Every 503: the database or the clock ran out, and the client may retry after a second. */
 const serviceUnavailable = {
@@ -80,20 +84,29 @@ const serviceUnavailable = {
   headers: { "Retry-After": String(retryAfterSeconds) },
 };
 
+type Described = Problem & { headers?: Record<string, string> };
+
 type ProblemAnswer = { problem: Problem; headers: Record<string, string> };
 
-// Each domain error, in HTTP: its problem type, title and status, and any header it adds.
-const domainProblems: [
-  new (...args: never[]) => Error,
-  (error: never) => Omit<Problem, "detail"> & { headers?: Record<string, string> },
-][] = [
-  [TodoNotFoundError, () => ({ type: "about:blank", title: "Not Found", status: 404 })],
+// Each domain error, in HTTP: its problem type, title, status and detail (in the words of
+// the request's headers and parameters), and any header it adds.
+const domainProblems: [new (...args: never[]) => Error, (error: never) => Described][] = [
+  [
+    TodoNotFoundError,
+    (error: TodoNotFoundError) => ({
+      type: "about:blank",
+      title: "Not Found",
+      status: 404,
+      detail: error.message,
+    }),
+  ],
   [
     TodoVersionMismatchError,
     (error: TodoVersionMismatchError) => ({
       type: "/problems/precondition-failed",
       title: "The todo has changed",
       status: 412,
+      detail: "If-Match names another version of this todo; read it again and retry.",
       headers: { ETag: etagOf({ version: error.currentVersion }) },
     }),
   ],
@@ -103,6 +116,8 @@ const domainProblems: [
       type: "/problems/idempotency-key-in-use",
       title: "A request with this Idempotency-Key is in progress",
       status: 409,
+      detail:
+        "A request with this Idempotency-Key is still in progress; retry after it is answered.",
     }),
   ],
   [
@@ -111,9 +126,17 @@ const domainProblems: [
       type: "/problems/idempotency-key-reused",
       title: "The Idempotency-Key was used for another request",
       status: 422,
+      detail:
+        "This Idempotency-Key was used with a different body; use a new key for another todo.",
     }),
   ],
-  [StoreUnavailableError, () => serviceUnavailable],
+  [
+    StoreUnavailableError,
+    () => ({
+      ...serviceUnavailable,
+      detail: "The todo store is not answering right now; retry shortly.",
+    }),
+  ],
 ];
 
 /** The problem (and extra headers) for any error thrown while answering a request. */
@@ -121,14 +144,19 @@ export function problemFor(error: unknown): ProblemAnswer {
   if (error instanceof HttpProblem) return { problem: error.problem, headers: error.headers };
   if (error instanceof InvalidPageTokenError) {
     return {
-      problem: validationProblem([{ pointer: "/query/nextToken", detail: error.message }]),
+      problem: validationProblem([
+        {
+          pointer: "/query/nextToken",
+          detail: "is not one this API gave for this listing; start again without it",
+        },
+      ]),
       headers: {},
     };
   }
   for (const [errorClass, describe] of domainProblems) {
     if (error instanceof errorClass) {
       const { headers = {}, ...problem } = describe(error as never);
-      return { problem: { ...problem, detail: error.message }, headers };
+      return { problem, headers };
     }
   }
   return (
@@ -157,7 +185,7 @@ function middyProblem(error: unknown): ProblemAnswer | undefined {
           {
             pointer: "/body",
             detail:
-              error.message === "Forbidden key in JSON body"
+              cause.message === undefined && forbiddenBodyKeys.has(cause.data as string)
                 ? `must not contain the key ${JSON.stringify(cause.data)}`
                 : "is not valid JSON",
           },

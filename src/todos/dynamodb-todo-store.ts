@@ -3,27 +3,20 @@
 // Every operation is one request on its success path: conditional writes with ReturnValues,
 // never a read before a write. Attribute names always go through ExpressionAttributeNames
 // (`status` and `owner` are reserved words) and values through ExpressionAttributeValues.
-import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import {
   DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
-  type PutCommandInput,
   QueryCommand,
   type QueryCommandInput,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
-import { StoreUnavailableError, TodoNotFoundError, TodoVersionMismatchError } from "./errors.ts";
-import type { StoredTodo, TodoPatch, TodoStatus } from "./todo.ts";
-import type {
-  IdempotencyRecord,
-  ListOptions,
-  TodoPage,
-  TodoStore,
-  WriteCondition,
-} from "./todo-store.ts";
+import { conditionFailed, guarded } from "../dynamodb/requests.ts";
+import { TodoNotFoundError, TodoVersionMismatchError } from "./errors.ts";
+import type { StoredTodo, TodoPatch, TodoStatus, VersionCondition } from "./todo.ts";
+import type { ListOptions, TodoPage, TodoStore } from "./todo-store.ts";
 
 const statusIndex = "byStatus";
 
@@ -39,21 +32,7 @@ interface TodoItem {
   version: number;
 }
 
-interface IdempotencyItem {
-  owner: string;
-  id: string;
-  fingerprint: string;
-  todo: StoredTodo;
-  state: IdempotencyRecord["state"];
-  claimedAt: number;
-  leaseExpiresAt: number;
-  /** Epoch seconds, the unit of DynamoDB's TTL, which may delete the item (late) after it. */
-  expiresAt: number;
-}
-
 const statusIdOf = (status: TodoStatus, id: string) => `${status}#${id}`;
-// Idempotency records live in a partition of their own per owner, so listings never see them.
-const idempotencyPartitionOf = (owner: string) => `idempotency#${owner}`;
 
 function toItem(owner: string, todo: StoredTodo): TodoItem {
   const { description, ...rest } = todo;
@@ -79,32 +58,57 @@ function fromItem(item: Record<string, unknown>): StoredTodo {
   };
 }
 
-const unavailableErrorNames = new Set([
-  "ThrottlingException",
-  "ProvisionedThroughputExceededException",
-  "RequestLimitExceeded",
-  "InternalServerError",
-  "ServiceUnavailable",
-  "TimeoutError",
-  "RequestTimeout",
-  "RequestTimeoutException",
-]);
+type Expression = {
+  ConditionExpression: string;
+  ExpressionAttributeNames: Record<string, string>;
+  ExpressionAttributeValues: Record<string, unknown>;
+};
 
-/** True for failures the client can only wait out: network, timeouts, throttling, 5xx. */
-function isUnavailable(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-  if (unavailableErrorNames.has(error.name)) return true;
-  if (status !== undefined) return status >= 500;
-  // No HTTP answer at all: refused, reset, or cut off.
-  return typeof (error as { code?: unknown }).code === "string" || error.name === "AbortError";
+/** The todo exists, at a version the condition allows. */
+function existsAt(condition: VersionCondition): Expression {
+  const exists: Expression = {
+    ConditionExpression: "attribute_exists(#id)",
+    ExpressionAttributeNames: { "#id": "id" },
+    ExpressionAttributeValues: {},
+  };
+  switch (condition.kind) {
+    case "any":
+      return exists;
+    case "none":
+      // Nothing can hold this: the write fails as for a changed todo, and its answer (the
+      // current item, or none) still tells 404 from 412.
+      return {
+        ...exists,
+        ConditionExpression: "attribute_exists(#id) AND attribute_not_exists(#id)",
+      };
+    case "one-of": {
+      const placeholders = condition.versions.map((_, index) => `:version${index}`);
+      return {
+        ConditionExpression: `attribute_exists(#id) AND #version IN (${placeholders.join(", ")})`,
+        ExpressionAttributeNames: { "#id": "id", "#version": "version" },
+        ExpressionAttributeValues: Object.fromEntries(
+          condition.versions.map((version, index) => [`:version${index}`, version]),
+        ),
+      };
+    }
+  }
 }
 
-function conditionFailed(error: unknown): error is ConditionalCheckFailedException {
-  return (
-    error instanceof ConditionalCheckFailedException ||
-    (error instanceof Error && error.name === "ConditionalCheckFailedException")
-  );
+/** A write's own names and values joined with its condition's (neither map is changed). */
+function withCondition(
+  condition: Expression,
+  names: Record<string, string> = {},
+  values: Record<string, unknown> = {},
+) {
+  const allValues = { ...values, ...condition.ExpressionAttributeValues };
+  return {
+    ConditionExpression: condition.ConditionExpression,
+    ExpressionAttributeNames: { ...names, ...condition.ExpressionAttributeNames },
+    ...(Object.keys(allValues).length ? { ExpressionAttributeValues: allValues } : {}),
+    // DynamoDB answers with the current item when the condition fails, which tells 404 from
+    // 412 without a second request (dynalite ignores it; then we read the item).
+    ReturnValuesOnConditionCheckFailure: "ALL_OLD" as const,
+  };
 }
 
 export class DynamoDbTodoStore implements TodoStore {
@@ -131,7 +135,7 @@ export class DynamoDbTodoStore implements TodoStore {
   }
 
   async #putNew(owner: string, todo: StoredTodo): Promise<void> {
-    await this.#guard(() =>
+    await guarded(() =>
       this.#client.send(
         new PutCommand({
           TableName: this.#tableName,
@@ -145,7 +149,7 @@ export class DynamoDbTodoStore implements TodoStore {
   }
 
   async get(owner: string, id: string): Promise<StoredTodo | undefined> {
-    const { Item } = await this.#guard(() =>
+    const { Item } = await guarded(() =>
       this.#client.send(
         new GetCommand({ TableName: this.#tableName, Key: { owner, id }, ConsistentRead: true }),
       ),
@@ -158,7 +162,7 @@ export class DynamoDbTodoStore implements TodoStore {
     id: string,
     patch: TodoPatch,
     updatedAt: string,
-    condition: WriteCondition,
+    condition: VersionCondition,
   ): Promise<StoredTodo> {
     const names: Record<string, string> = {
       "#id": "id",
@@ -197,7 +201,7 @@ export class DynamoDbTodoStore implements TodoStore {
           TableName: this.#tableName,
           Key: { owner, id },
           UpdateExpression: update,
-          ...this.#existsCondition(condition, names, values),
+          ...withCondition(existsAt(condition), names, values),
           ReturnValues: "ALL_NEW",
         }),
       ),
@@ -205,13 +209,13 @@ export class DynamoDbTodoStore implements TodoStore {
     return fromItem(Attributes as Record<string, unknown>);
   }
 
-  async delete(owner: string, id: string, condition: WriteCondition): Promise<void> {
+  async delete(owner: string, id: string, condition: VersionCondition): Promise<void> {
     await this.#conditionalWrite(owner, id, condition, () =>
       this.#client.send(
         new DeleteCommand({
           TableName: this.#tableName,
           Key: { owner, id },
-          ...this.#existsCondition(condition, { "#id": "id" }, {}),
+          ...withCondition(existsAt(condition)),
         }),
       ),
     );
@@ -239,185 +243,29 @@ export class DynamoDbTodoStore implements TodoStore {
         ? { owner, id: after.id, statusId: statusIdOf(status, after.id) }
         : { owner, id: after.id };
     }
-    const { Items = [], LastEvaluatedKey } = await this.#guard(() =>
+    const { Items = [], LastEvaluatedKey } = await guarded(() =>
       this.#client.send(new QueryCommand(input)),
     );
     const items = Items.slice(0, limit).map(fromItem);
     const last = items.at(-1);
     // DynamoDB also stops a page at 1 MB read: then LastEvaluatedKey marks the last item read.
     const more = Items.length > limit || LastEvaluatedKey !== undefined;
-    return more && last
-      ? { items, next: { id: last.id, ...(status ? { status } : {}) } }
-      : { items };
-  }
-
-  claimIdempotencyKey(owner: string, record: IdempotencyRecord, now: number): Promise<boolean> {
-    // An expired record may still be there (TTL deletes late): it no longer counts.
-    return this.#putIdempotencyItemIf(owner, record, {
-      ConditionExpression: "attribute_not_exists(#id) OR #expiresAt <= :now",
-      ExpressionAttributeNames: { "#id": "id", "#expiresAt": "expiresAt" },
-      ExpressionAttributeValues: { ":now": Math.floor(now / 1000) },
-    });
-  }
-
-  async getIdempotencyRecord(owner: string, key: string): Promise<IdempotencyRecord | undefined> {
-    const { Item } = await this.#guard(() =>
-      this.#client.send(
-        new GetCommand({
-          TableName: this.#tableName,
-          Key: { owner: idempotencyPartitionOf(owner), id: key },
-          ConsistentRead: true,
-        }),
-      ),
-    );
-    if (!Item) return undefined;
-    const item = Item as IdempotencyItem;
-    return {
-      key: item.id,
-      fingerprint: item.fingerprint,
-      todo: item.todo,
-      state: item.state,
-      claimedAt: item.claimedAt,
-      leaseExpiresAt: item.leaseExpiresAt,
-      expiresAt: item.expiresAt * 1000,
-    };
-  }
-
-  async completeIdempotencyKey(owner: string, key: string): Promise<void> {
-    await this.#guard(() =>
-      this.#client.send(
-        new UpdateCommand({
-          TableName: this.#tableName,
-          Key: { owner: idempotencyPartitionOf(owner), id: key },
-          UpdateExpression: "SET #state = :completed",
-          ExpressionAttributeNames: { "#state": "state" },
-          ExpressionAttributeValues: { ":completed": "completed" },
-        }),
-      ),
-    );
-  }
-
-  reclaimIdempotencyKey(
-    owner: string,
-    stale: IdempotencyRecord,
-    fresh: IdempotencyRecord,
-  ): Promise<boolean> {
-    return this.#putIdempotencyItemIf(owner, fresh, {
-      ConditionExpression: "#claimedAt = :staleClaimedAt AND #state = :inProgress",
-      ExpressionAttributeNames: { "#claimedAt": "claimedAt", "#state": "state" },
-      ExpressionAttributeValues: {
-        ":staleClaimedAt": stale.claimedAt,
-        ":inProgress": "in_progress",
-      },
-    });
-  }
-
-  async releaseIdempotencyKey(owner: string, key: string, claimedAt: number): Promise<void> {
-    try {
-      await this.#guard(() =>
-        this.#client.send(
-          new DeleteCommand({
-            TableName: this.#tableName,
-            Key: { owner: idempotencyPartitionOf(owner), id: key },
-            ConditionExpression: "#claimedAt = :claimedAt AND #state = :inProgress",
-            ExpressionAttributeNames: { "#claimedAt": "claimedAt", "#state": "state" },
-            ExpressionAttributeValues: { ":claimedAt": claimedAt, ":inProgress": "in_progress" },
-          }),
-        ),
-      );
-    } catch (error) {
-      if (!conditionFailed(error)) throw error;
-    }
-  }
-
-  /** Writes the record if the condition holds; false when it does not. */
-  async #putIdempotencyItemIf(
-    owner: string,
-    record: IdempotencyRecord,
-    condition: Pick<
-      PutCommandInput,
-      "ConditionExpression" | "ExpressionAttributeNames" | "ExpressionAttributeValues"
-    >,
-  ): Promise<boolean> {
-    try {
-      await this.#guard(() =>
-        this.#client.send(
-          new PutCommand({
-            TableName: this.#tableName,
-            Item: this.#toIdempotencyItem(owner, record),
-            ...condition,
-          }),
-        ),
-      );
-      return true;
-    } catch (error) {
-      if (conditionFailed(error)) return false;
-      throw error;
-    }
-  }
-
-  #toIdempotencyItem(owner: string, record: IdempotencyRecord): IdempotencyItem {
-    return {
-      owner: idempotencyPartitionOf(owner),
-      id: record.key,
-      fingerprint: record.fingerprint,
-      todo: record.todo,
-      state: record.state,
-      claimedAt: record.claimedAt,
-      leaseExpiresAt: record.leaseExpiresAt,
-      expiresAt: Math.floor(record.expiresAt / 1000),
-    };
-  }
-
-  #existsCondition(
-    condition: WriteCondition,
-    names: Record<string, string>,
-    values: Record<string, unknown>,
-  ) {
-    let expression = "attribute_exists(#id)";
-    if (condition.versions?.length) {
-      names["#version"] = "version";
-      const placeholders = condition.versions.map((version, index) => {
-        values[`:version${index}`] = version;
-        return `:version${index}`;
-      });
-      expression += ` AND #version IN (${placeholders.join(", ")})`;
-    } else if (condition.versions) {
-      // An If-Match that names no version of ours can never hold.
-      expression += " AND attribute_not_exists(#id)";
-    }
-    return {
-      ConditionExpression: expression,
-      ExpressionAttributeNames: names,
-      ...(Object.keys(values).length ? { ExpressionAttributeValues: values } : {}),
-      // DynamoDB answers with the current item when the condition fails, which tells 404 from
-      // 412 without a second request (dynalite ignores it; then we read the item).
-      ReturnValuesOnConditionCheckFailure: "ALL_OLD" as const,
-    };
+    return more && last ? { items, next: { id: last.id } } : { items };
   }
 
   async #conditionalWrite<T>(
     owner: string,
     id: string,
-    condition: WriteCondition,
+    condition: VersionCondition,
     write: () => Promise<T>,
   ): Promise<T> {
     try {
-      return await this.#guard(write);
+      return await guarded(write);
     } catch (error) {
       if (!conditionFailed(error)) throw error;
-      if (!condition.versions) throw new TodoNotFoundError(id);
+      if (condition.kind === "any") throw new TodoNotFoundError(id);
       const current = error.Item ? fromItem(unmarshall(error.Item)) : await this.get(owner, id);
       throw current ? new TodoVersionMismatchError(current.version) : new TodoNotFoundError(id);
-    }
-  }
-
-  async #guard<T>(request: () => Promise<T>): Promise<T> {
-    try {
-      return await request();
-    } catch (error) {
-      if (isUnavailable(error)) throw new StoreUnavailableError(error);
-      throw error;
     }
   }
 }

@@ -11,10 +11,10 @@ export class TodoNotFoundError extends Error {
 }
 
 export class TodoVersionMismatchError extends Error {
-  /** The version the todo has now, so the client learns its current ETag. */
+  /** The version the todo has now, so that the caller can learn it. */
   readonly currentVersion: number;
   constructor(currentVersion: number) {
-    super("If-Match names another version of this todo; read it again and retry.");
+    super(`The todo is at version ${currentVersion}, not one of those the change names.`);
     this.name = "TodoVersionMismatchError";
     this.currentVersion = currentVersion;
   }
@@ -22,29 +22,7 @@ export class TodoVersionMismatchError extends Error {
 
 export class InvalidPageTokenError extends Error {
   constructor() {
-    super("nextToken is not one this API gave for this listing; start again without it.");
+    super("The page token is not one this listing gave.");
     this.name = "InvalidPageTokenError";
-  }
-}
-
-export class IdempotencyKeyInUseError extends Error {
-  constructor() {
-    super("A request with this Idempotency-Key is still in progress; retry after it is answered.");
-    this.name = "IdempotencyKeyInUseError";
-  }
-}
-
-export class IdempotencyKeyReusedError extends Error {
-  constructor() {
-    super("This Idempotency-Key was used with a different body; use a new key for another todo.");
-    this.name = "IdempotencyKeyReusedError";
-  }
-}
-
-/** The store could not be reached, answered too slowly, or throttled us past the retries. */
-export class StoreUnavailableError extends Error {
-  constructor(cause: unknown) {
-    super("The todo store is not answering right now; retry shortly.", { cause });
-    this.name = "StoreUnavailableError";
   }
 }

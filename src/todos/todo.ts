@@ -1,22 +1,23 @@
 // The Todo rules: what a todo is and how creating and changing one works.
 // No HTTP and no DynamoDB here; the shapes come from the contract (generated/types.ts).
 
+import { propertyDefaults } from "../../generated/schemas.ts";
 import type { components } from "../../generated/types.ts";
 import { uuidv7, uuidv7Millis } from "./uuid-v7.ts";
 
 export type Todo = components["schemas"]["Todo"];
 export type TodoStatus = components["schemas"]["TodoStatus"];
-export type NewTodo = components["schemas"]["NewTodo"];
+export type TodoCreate = components["schemas"]["TodoCreate"];
 export type TodoPatch = components["schemas"]["TodoPatch"];
 
-/** A todo as stored: the API's fields plus the version that backs its ETag. */
+/** A todo as stored: the API's fields plus the version that every successful write bumps. */
 export interface StoredTodo extends Todo {
   version: number;
 }
 
-export const defaultStatus: TodoStatus = "pending";
+export const defaultStatus: TodoStatus = propertyDefaults.TodoCreate.status;
 
-export function newStoredTodo(input: NewTodo, now: Date): StoredTodo {
+export function newStoredTodo(input: TodoCreate, now: Date): StoredTodo {
   // One instant per todo: the id's. UUIDv7 ids sort by creation time, which gives newest-first
   // listing for free, and created_at read off the id keeps that order true of created_at too
   // (ties broken by id), also when the id generator moved past the clock.
@@ -34,7 +35,7 @@ export function newStoredTodo(input: NewTodo, now: Date): StoredTodo {
 }
 
 /** The same input, with defaults applied: two requests that mean the same todo compare equal. */
-export function normalizeNewTodo(input: NewTodo): Required<NewTodo> {
+export function normalizeNewTodo(input: TodoCreate): Required<TodoCreate> {
   return {
     title: input.title,
     description: input.description ?? null,
@@ -46,36 +47,21 @@ export function toApiTodo({ version: _version, ...todo }: StoredTodo): Todo {
   return todo;
 }
 
-/** A strong entity tag per stored version: every successful write bumps the version. */
-export function etagOf(todo: Pick<StoredTodo, "version">): string {
-  return `"${todo.version}"`;
-}
-
 /**
- * Which versions an If-Match / If-None-Match header names: "any" for `*`, else the list of
- * versions among its entity tags. Weak tags count only where weak comparison is allowed
- * (If-None-Match); tags that are not ours name no version and so never match.
+ * Which stored versions a change may replace (or a read may match):
+ * - `any`: whichever version the todo has; it only has to exist;
+ * - `one-of`: only these versions;
+ * - `none`: the caller named versions, but none that a todo ever has, so it never matches
+ *   (a change still tells a missing todo from a changed one).
  */
-export type VersionCondition = "any" | number[];
+export type VersionCondition =
+  | { kind: "any" }
+  | { kind: "one-of"; versions: readonly [number, ...number[]] }
+  | { kind: "none" };
 
-export function versionsNamedBy(
-  header: string,
-  { allowWeak }: { allowWeak: boolean },
-): VersionCondition {
-  if (header.trim() === "*") return "any";
-  const versions: number[] = [];
-  for (const rawTag of header.split(",")) {
-    let tag = rawTag.trim();
-    if (tag.startsWith("W/")) {
-      if (!allowWeak) continue;
-      tag = tag.slice(2);
-    }
-    const match = /^"([1-9][0-9]{0,14})"$/.exec(tag);
-    if (match?.[1]) versions.push(Number(match[1]));
-  }
-  return versions;
-}
+export const anyVersion: VersionCondition = { kind: "any" };
 
-export function conditionHolds(condition: VersionCondition, version: number): boolean {
-  return condition === "any" || condition.includes(version);
+export function versionMatches(condition: VersionCondition, version: number): boolean {
+  if (condition.kind === "any") return true;
+  return condition.kind === "one-of" && condition.versions.includes(version);
 }

@@ -5,12 +5,12 @@ import { createServer } from "node:net";
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { OperationId } from "../../generated/operations.ts";
-import { type NewTodo, newStoredTodo } from "../../src/todos/todo.ts";
+import { newStoredTodo, type TodoCreate } from "../../src/todos/todo.ts";
 import { fingerprintOf } from "../../src/todos/todo-service.ts";
-import type { EventInput } from "../support/api-gateway-event.ts";
-import { type Answer, buildTestApp, type TestApp } from "../support/app.ts";
-import { contractViolations } from "../support/contract.ts";
+import { type Answer, asApiResponse, buildTestApp, type TestApp } from "../support/app.ts";
+import { operations as contractOperations, contractViolations } from "../support/contract.ts";
 import { startDynalite, type TestDynamoDb } from "../support/dynalite.ts";
+import type { EventInput } from "../support/lambda-events.ts";
 
 let db: TestDynamoDb;
 let app: TestApp;
@@ -35,7 +35,7 @@ async function call(operationId: OperationId, input: EventInput): Promise<Answer
     resource: input.path.startsWith("/todos/") ? "/todos/{id}" : "/todos",
   });
   expect(
-    contractViolations(operationId, answer),
+    contractViolations(operationId, asApiResponse(answer)),
     `${input.method} ${input.path} → ${answer.statusCode} ${answer.body}`,
   ).toEqual([]);
   return answer;
@@ -160,6 +160,17 @@ describe("POST /todos", () => {
     });
     expect(answer.statusCode).toBe(400);
     expect(answer.json.errors[0].pointer).toBe("/body");
+  });
+
+  it.each([
+    ['{"title": "a", "__proto__": {"admin": true}}', 'must not contain the key "__proto__"'],
+    ['{"title": "a", "constructor": {"prototype": {}}}', 'must not contain the key "constructor"'],
+    ['{"title": "constructor"', "is not valid JSON"],
+    ["constructor", "is not valid JSON"],
+  ])("tells a forbidden key in %s from a body that is not JSON", async (body, detail) => {
+    const answer = await create(body, { "Content-Type": "application/json" });
+    expect(answer.statusCode).toBe(400);
+    expect(answer.json.errors).toEqual([{ pointer: "/body", detail }]);
   });
 
   it.each([["text/plain"], ["application/x-www-form-urlencoded"], [undefined]])(
@@ -305,7 +316,11 @@ describe("POST /todos with an Idempotency-Key", () => {
 });
 
 /** Writes an idempotency record as the store keeps it, for states a test cannot reach by timing. */
-async function putIdempotencyRecord(key: string, body: NewTodo, fields: Record<string, unknown>) {
+async function putIdempotencyRecord(
+  key: string,
+  body: TodoCreate,
+  fields: Record<string, unknown>,
+) {
   const todo = newStoredTodo(body, new Date());
   await app.documentClient.send(
     new PutCommand({
@@ -582,6 +597,28 @@ describe("routing", () => {
     expect(other.headers["Access-Control-Allow-Origin"]).toBeUndefined();
   });
 
+  it("lets a browser send every header parameter of the contract and read every response header", async () => {
+    const answer = await app.call({
+      method: "OPTIONS",
+      path: "/todos",
+      headers: { "Access-Control-Request-Method": "POST", Origin: "http://allowed.test" },
+    });
+    const listed = (name: string) =>
+      (answer.headers[name] ?? "").split(",").map((header) => header.trim().toLowerCase());
+    for (const item of contractOperations) {
+      for (const parameter of item.parameters.filter((p) => p.in === "header")) {
+        expect(listed("Access-Control-Allow-Headers")).toContain(parameter.name.toLowerCase());
+      }
+      expect(listed("Access-Control-Allow-Methods")).toContain(item.method.toLowerCase());
+      for (const response of Object.values(item.responses)) {
+        for (const header of Object.keys(response.headers)) {
+          expect(listed("Access-Control-Expose-Headers")).toContain(header);
+        }
+      }
+    }
+    expect(listed("Access-Control-Allow-Headers")).toContain("content-type");
+  });
+
   it("puts the security headers on answers and errors alike", async () => {
     for (const answer of [await createTodo(), await app.call({ method: "GET", path: "/nope" })]) {
       expect(answer.headers["X-Content-Type-Options"]).toBe("nosniff");
@@ -656,7 +693,7 @@ describe("GET /todos over a large table", () => {
         path: "/todos",
         query: { ...query, ...(nextToken ? { nextToken } : {}) },
       });
-      expect(contractViolations("listTodos", answer)).toEqual([]);
+      expect(contractViolations("listTodos", asApiResponse(answer))).toEqual([]);
       expect(answer.json.items.length).toBeLessThanOrEqual(Number(query.limit ?? 20));
       seen.push(...answer.json.items.map((item: { id: string }) => item.id));
       nextToken = answer.json.nextToken;
@@ -749,7 +786,7 @@ describe("when DynamoDB cannot be reached", () => {
         clientTimeouts: { maxAttempts: 1 },
       });
       const answer = await down.call(input);
-      expect(contractViolations(operationId, answer)).toEqual([]);
+      expect(contractViolations(operationId, asApiResponse(answer))).toEqual([]);
       expect(answer.statusCode).toBe(503);
       down.documentClient.destroy();
     },
@@ -762,7 +799,7 @@ describe("when DynamoDB cannot be reached", () => {
       clientTimeouts: { maxAttempts: 2 },
     });
     const answer = await down.call({ method: "POST", path: "/todos", body: { title: "a" } });
-    expect(contractViolations("createTodo", answer)).toEqual([]);
+    expect(contractViolations("createTodo", asApiResponse(answer))).toEqual([]);
     expect(answer.statusCode).toBe(503);
     expect(answer.headers["Retry-After"]).toBe("1");
     expect(answer.body).not.toMatch(/nowhere-table|ECONNREFUSED|at |Error/);

@@ -3,15 +3,18 @@
 // implementations of the DynamoDB API must agree with our expressions and conditions.
 import { existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDocumentClient } from "../../src/todos/dynamodb-client.ts";
+import { createDocumentClient } from "../../src/dynamodb/client.ts";
+import { StoreUnavailableError } from "../../src/dynamodb/requests.ts";
+import { DynamoDbIdempotencyStore } from "../../src/idempotency/dynamodb-idempotency-store.ts";
+import type { IdempotencyRecord } from "../../src/idempotency/idempotency-store.ts";
 import { DynamoDbTodoStore } from "../../src/todos/dynamodb-todo-store.ts";
+import { TodoNotFoundError, TodoVersionMismatchError } from "../../src/todos/errors.ts";
 import {
-  StoreUnavailableError,
-  TodoNotFoundError,
-  TodoVersionMismatchError,
-} from "../../src/todos/errors.ts";
-import { newStoredTodo, type StoredTodo } from "../../src/todos/todo.ts";
-import type { IdempotencyRecord } from "../../src/todos/todo-store.ts";
+  anyVersion,
+  newStoredTodo,
+  type StoredTodo,
+  type VersionCondition,
+} from "../../src/todos/todo.ts";
 import { createTemplateTable, startDynalite } from "../support/dynalite.ts";
 import { motoServerPath, startMotoServer } from "../support/moto-server.ts";
 
@@ -32,13 +35,16 @@ describe.each(backends)("DynamoDbTodoStore on %s", (name, start, installed) => {
   }
   let backend: Backend | undefined;
   let store: DynamoDbTodoStore;
+  let idempotency: DynamoDbIdempotencyStore<StoredTodo>;
   let client: ReturnType<typeof createDocumentClient>;
 
   beforeAll(async () => {
     backend = await start();
     if (!backend) return;
     client = createDocumentClient({ endpoint: backend.endpoint });
-    store = new DynamoDbTodoStore(client, await createTemplateTable(backend.endpoint));
+    const tableName = await createTemplateTable(backend.endpoint);
+    store = new DynamoDbTodoStore(client, tableName);
+    idempotency = new DynamoDbIdempotencyStore(client, tableName);
   }, 60_000);
   afterAll(async () => {
     client?.destroy();
@@ -46,6 +52,10 @@ describe.each(backends)("DynamoDbTodoStore on %s", (name, start, installed) => {
   });
 
   const owner = "owner-a";
+  const oneOf = (first: number, ...rest: number[]): VersionCondition => ({
+    kind: "one-of",
+    versions: [first, ...rest],
+  });
   const makeTodo = (title = "A todo", status: "pending" | "done" = "pending"): StoredTodo =>
     newStoredTodo({ title, status }, new Date());
 
@@ -63,7 +73,9 @@ describe.each(backends)("DynamoDbTodoStore on %s", (name, start, installed) => {
     const todo = makeTodo();
     await store.create(owner, todo);
     expect(await store.get("owner-b", todo.id)).toBeUndefined();
-    await expect(store.delete("owner-b", todo.id, {})).rejects.toBeInstanceOf(TodoNotFoundError);
+    await expect(store.delete("owner-b", todo.id, anyVersion)).rejects.toBeInstanceOf(
+      TodoNotFoundError,
+    );
   });
 
   it("updates only the given fields, bumps the version, and removes a nulled description", async () => {
@@ -74,7 +86,7 @@ describe.each(backends)("DynamoDbTodoStore on %s", (name, start, installed) => {
       todo.id,
       { status: "done", description: null },
       "2030-01-01T00:00:00.000Z",
-      {},
+      anyVersion,
     );
     expect(updated).toEqual({
       ...todo,
@@ -89,30 +101,26 @@ describe.each(backends)("DynamoDbTodoStore on %s", (name, start, installed) => {
   it("refuses to update or delete a missing todo, and creates nothing", async () => {
     const ghost = makeTodo().id;
     await expect(
-      store.update(owner, ghost, { title: "x" }, new Date().toISOString(), {}),
+      store.update(owner, ghost, { title: "x" }, new Date().toISOString(), anyVersion),
     ).rejects.toBeInstanceOf(TodoNotFoundError);
     await expect(
-      store.update(owner, ghost, { title: "x" }, new Date().toISOString(), { versions: [1] }),
+      store.update(owner, ghost, { title: "x" }, new Date().toISOString(), oneOf(1)),
     ).rejects.toBeInstanceOf(TodoNotFoundError);
-    await expect(store.delete(owner, ghost, {})).rejects.toBeInstanceOf(TodoNotFoundError);
+    await expect(store.delete(owner, ghost, anyVersion)).rejects.toBeInstanceOf(TodoNotFoundError);
     expect(await store.get(owner, ghost)).toBeUndefined();
   });
 
   it("writes only when the version matches, and tells stale from missing", async () => {
     const todo = makeTodo();
     await store.create(owner, todo);
-    const stale = store.update(owner, todo.id, { title: "x" }, new Date().toISOString(), {
-      versions: [5],
-    });
+    const stale = store.update(owner, todo.id, { title: "x" }, new Date().toISOString(), oneOf(5));
     await expect(stale).rejects.toBeInstanceOf(TodoVersionMismatchError);
     await expect(stale).rejects.toMatchObject({ currentVersion: 1 });
-    await expect(store.delete(owner, todo.id, { versions: [] })).rejects.toBeInstanceOf(
+    await expect(store.delete(owner, todo.id, { kind: "none" })).rejects.toBeInstanceOf(
       TodoVersionMismatchError,
     );
-    await store.update(owner, todo.id, { title: "y" }, new Date().toISOString(), {
-      versions: [1, 7],
-    });
-    await store.delete(owner, todo.id, { versions: [2] });
+    await store.update(owner, todo.id, { title: "y" }, new Date().toISOString(), oneOf(1, 7));
+    await store.delete(owner, todo.id, oneOf(2));
     expect(await store.get(owner, todo.id)).toBeUndefined();
   });
 
@@ -148,7 +156,13 @@ describe.each(backends)("DynamoDbTodoStore on %s", (name, start, installed) => {
     );
     // A status change moves the todo between the filtered listings at once.
     const first = todos[0] as StoredTodo;
-    await store.update(listOwner, first.id, { status: "done" }, new Date().toISOString(), {});
+    await store.update(
+      listOwner,
+      first.id,
+      { status: "done" },
+      new Date().toISOString(),
+      anyVersion,
+    );
     expect(await walk("done")).toContain(first.id);
     expect(await walk("pending")).not.toContain(first.id);
   });
@@ -163,30 +177,28 @@ describe.each(backends)("DynamoDbTodoStore on %s", (name, start, installed) => {
 
   it("claims an idempotency key once, until it expires", async () => {
     const now = Date.now();
-    const record: IdempotencyRecord = {
+    const record: IdempotencyRecord<StoredTodo> = {
       key: `key-${name}`,
       fingerprint: "f",
-      todo: makeTodo(),
+      result: makeTodo(),
       state: "in_progress",
       claimedAt: now,
       leaseExpiresAt: now + 10_000,
       expiresAt: now + 60_000,
     };
-    expect(await store.claimIdempotencyKey(owner, record, now)).toBe(true);
-    expect(await store.claimIdempotencyKey(owner, { ...record, fingerprint: "g" }, now)).toBe(
-      false,
-    );
-    expect(await store.getIdempotencyRecord(owner, record.key)).toEqual({
+    expect(await idempotency.claim(owner, record)).toBe(true);
+    expect(await idempotency.claim(owner, { ...record, fingerprint: "g" })).toBe(false);
+    expect(await idempotency.get(owner, record.key)).toEqual({
       ...record,
       expiresAt: Math.floor(record.expiresAt / 1000) * 1000,
     });
-    await store.completeIdempotencyKey(owner, record.key);
-    expect((await store.getIdempotencyRecord(owner, record.key))?.state).toBe("completed");
+    await idempotency.complete(owner, record.key);
+    expect((await idempotency.get(owner, record.key))?.state).toBe("completed");
     // Past its expiry the key can be claimed afresh, even though the item is still there.
     expect(
-      await store.claimIdempotencyKey(owner, { ...record, fingerprint: "h" }, now + 120_000),
+      await idempotency.claim(owner, { ...record, fingerprint: "h", claimedAt: now + 120_000 }),
     ).toBe(true);
-    expect((await store.getIdempotencyRecord(owner, record.key))?.fingerprint).toBe("h");
+    expect((await idempotency.get(owner, record.key))?.fingerprint).toBe("h");
     // Idempotency records never show up in a listing.
     const listed = await store.list(owner, { limit: 100 });
     expect(listed.items.every((todo) => typeof todo.title === "string")).toBe(true);
@@ -194,25 +206,23 @@ describe.each(backends)("DynamoDbTodoStore on %s", (name, start, installed) => {
 
   it("releases and reclaims only the claim it names", async () => {
     const now = Date.now();
-    const record: IdempotencyRecord = {
+    const record: IdempotencyRecord<StoredTodo> = {
       key: `release-${name}`,
       fingerprint: "f",
-      todo: makeTodo(),
+      result: makeTodo(),
       state: "in_progress",
       claimedAt: now,
       leaseExpiresAt: now + 10_000,
       expiresAt: now + 60_000,
     };
-    await store.claimIdempotencyKey(owner, record, now);
-    await store.releaseIdempotencyKey(owner, record.key, now - 1);
-    expect(await store.getIdempotencyRecord(owner, record.key)).toBeDefined();
+    await idempotency.claim(owner, record);
+    await idempotency.release(owner, record.key, now - 1);
+    expect(await idempotency.get(owner, record.key)).toBeDefined();
     const fresh = { ...record, claimedAt: now + 1 };
-    expect(await store.reclaimIdempotencyKey(owner, { ...record, claimedAt: now - 5 }, fresh)).toBe(
-      false,
-    );
-    expect(await store.reclaimIdempotencyKey(owner, record, fresh)).toBe(true);
-    await store.releaseIdempotencyKey(owner, record.key, fresh.claimedAt);
-    expect(await store.getIdempotencyRecord(owner, record.key)).toBeUndefined();
+    expect(await idempotency.reclaim(owner, { ...record, claimedAt: now - 5 }, fresh)).toBe(false);
+    expect(await idempotency.reclaim(owner, record, fresh)).toBe(true);
+    await idempotency.release(owner, record.key, fresh.claimedAt);
+    expect(await idempotency.get(owner, record.key)).toBeUndefined();
   });
 });
 

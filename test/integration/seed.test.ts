@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { seedSampleTodos } from "../../scripts/seed.ts";
-import { ownerOf } from "../../src/todo-routes.ts";
-import { createDocumentClient } from "../../src/todos/dynamodb-client.ts";
+import { createDocumentClient } from "../../src/dynamodb/client.ts";
+import { ownerOf } from "../../src/http/todo-handlers.ts";
 import { DynamoDbTodoStore } from "../../src/todos/dynamodb-todo-store.ts";
 import { startDynalite, type TestDynamoDb } from "../support/dynalite.ts";
 

@@ -3,8 +3,8 @@
 // 5xx, and the table (scanned straight from dynalite) is exactly as it was.
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { arbitraryFor, contractViolations, operation } from "../support/contract.ts";
 import { type InProcessApi, startInProcessApi } from "./support/api.ts";
-import { arbitraryFor, contractViolations, operation } from "./support/contract.ts";
 import { check, seed } from "./support/fast-check.ts";
 import { countCase, countInput, figures, reportFigures } from "./support/figures.ts";
 import { type Existing, type InvalidRequest, invalidRequestClasses } from "./support/mutations.ts";

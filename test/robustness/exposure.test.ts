@@ -5,8 +5,8 @@
 import { connect } from "node:net";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { contractViolations, type OperationId } from "../support/contract.ts";
 import { type ApiRequest, type CallApi, httpApi, jsonRequest } from "./support/api.ts";
-import { contractViolations, type OperationId } from "./support/contract.ts";
 import { check, seed } from "./support/fast-check.ts";
 import { countCase, countInput, figures, reportFigures } from "./support/figures.ts";
 import { type QuietRuntime, startQuietRuntime } from "./support/runtime.ts";

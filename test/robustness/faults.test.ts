@@ -1,11 +1,12 @@
 // A failing database: unreachable, hanging, throttling. Every request is answered 503
 // problem+json with Retry-After well inside the function's 10 s Timeout, nothing is half
 // written, and the API recovers by itself once the database is back. The Lambda uses its real
-// SDK client (src/todos/dynamodb-client.ts: 500 ms connect, 1000 ms request, 3 attempts)
+// SDK client (src/dynamodb/client.ts: 500 ms connect, 1000 ms request, 3 attempts)
 // against a proxy in front of dynalite. Each test gets its own instance (dynalite, proxy,
 // Lambda), as a fresh Lambda instance would be: the SDK's retry budget is not shared.
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, describe, expect, it } from "vitest";
+import { contractViolations, type OperationId } from "../support/contract.ts";
 import {
   type ApiRequest,
   type CheckedResponse,
@@ -14,7 +15,6 @@ import {
   startInProcessApi,
   todoItems,
 } from "./support/api.ts";
-import { contractViolations, type OperationId } from "./support/contract.ts";
 import { type Fault, FaultProxy } from "./support/fault-proxy.ts";
 import { countInput, figures, record503, reportFigures } from "./support/figures.ts";
 import { createTodo, expectContract, listAll, type TodoJson } from "./support/todos.ts";

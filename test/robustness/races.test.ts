@@ -4,6 +4,7 @@
 // two bodies. Whatever the interleaving, the answers and the stored todo must be consistent.
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { arbitraryFor, type OperationId, operation } from "../support/contract.ts";
 import {
   type ApiRequest,
   type CheckedResponse,
@@ -12,7 +13,6 @@ import {
   startInProcessApi,
   todoItems,
 } from "./support/api.ts";
-import { arbitraryFor, type OperationId, operation } from "./support/contract.ts";
 import { check, seed } from "./support/fast-check.ts";
 import { countCase, countInput, figures, reportFigures } from "./support/figures.ts";
 import { createTodo, expectContract, type TodoJson } from "./support/todos.ts";

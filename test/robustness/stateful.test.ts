@@ -2,8 +2,8 @@
 // test (fast-check's model-based testing): after every step the API and the model agree.
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { arbitraryFor, operation, parameter } from "../support/contract.ts";
 import { type InProcessApi, jsonRequest, startInProcessApi, todoItems } from "./support/api.ts";
-import { arbitraryFor, operation, parameter } from "./support/contract.ts";
 import { check, seed } from "./support/fast-check.ts";
 import { countCase, countInput, figures, reportFigures } from "./support/figures.ts";
 import {

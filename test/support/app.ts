@@ -3,13 +3,12 @@
 
 import { ScanCommand } from "@aws-sdk/lib-dynamodb";
 import type { APIGatewayProxyResult } from "aws-lambda";
-import { createApp } from "../../src/app.ts";
+import { composeApp } from "../../src/compose.ts";
+import type { DynamoDbClientOptions } from "../../src/dynamodb/client.ts";
 import { createLogger } from "../../src/http/logger.ts";
-import { createDocumentClient } from "../../src/todos/dynamodb-client.ts";
-import { DynamoDbTodoStore } from "../../src/todos/dynamodb-todo-store.ts";
-import { PageTokenCodec } from "../../src/todos/page-token.ts";
-import { type IdempotencyTimings, TodoService } from "../../src/todos/todo-service.ts";
-import { apiGatewayEvent, type EventInput, lambdaContext } from "./api-gateway-event.ts";
+import type { IdempotencyTimings } from "../../src/idempotency/idempotency.ts";
+import type { ApiResponse } from "./contract.ts";
+import { apiGatewayEvent, type EventInput, lambdaContext } from "./lambda-events.ts";
 
 export interface Answer {
   statusCode: number;
@@ -20,13 +19,24 @@ export interface Answer {
   json: any;
 }
 
+/** The answer as the contract checks see it (test/support/contract.ts): header names in lower case. */
+export function asApiResponse(answer: Answer): ApiResponse {
+  return {
+    status: answer.statusCode,
+    headers: Object.fromEntries(
+      Object.entries(answer.headers).map(([name, value]) => [name.toLowerCase(), value]),
+    ),
+    body: answer.body,
+  };
+}
+
 export interface TestApp {
   /** `remainingTimeMs`: what the Lambda context says is left of the invocation (default 10 s). */
   call(input: EventInput, options?: { remainingTimeMs?: number }): Promise<Answer>;
   /** Every item in the table, todos and idempotency records alike. */
   scanTable(): Promise<Record<string, unknown>[]>;
   tableName: string;
-  documentClient: ReturnType<typeof createDocumentClient>;
+  documentClient: ReturnType<typeof composeApp>["documentClient"];
 }
 
 export function buildTestApp(options: {
@@ -34,24 +44,15 @@ export function buildTestApp(options: {
   tableName: string;
   allowedOrigins?: string[];
   idempotency?: Partial<IdempotencyTimings>;
-  clientTimeouts?: {
-    connectionTimeoutMs?: number;
-    requestTimeoutMs?: number;
-    maxAttempts?: number;
-  };
+  clientTimeouts?: Omit<DynamoDbClientOptions, "endpoint" | "region">;
 }): TestApp {
-  const documentClient = createDocumentClient({
-    endpoint: options.endpoint,
-    ...options.clientTimeouts,
-  });
-  const handler = createApp({
-    todos: new TodoService(
-      new DynamoDbTodoStore(documentClient, options.tableName),
-      new PageTokenCodec("test-key"),
-      options.idempotency ? { idempotency: options.idempotency } : {},
-    ),
+  const { handler, documentClient } = composeApp({
+    dynamoDb: { endpoint: options.endpoint, ...options.clientTimeouts },
+    tableName: options.tableName,
+    pageTokenKey: "test-key",
     logger: createLogger(process.env.TEST_LOG_LEVEL ?? "silent"),
     allowedOrigins: options.allowedOrigins ?? ["http://allowed.test"],
+    idempotency: options.idempotency,
   });
   return {
     tableName: options.tableName,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { patterns } from "../../generated/schemas.ts";
 import { InvalidPageTokenError } from "../../src/todos/errors.ts";
 import { PageTokenCodec } from "../../src/todos/page-token.ts";
 
@@ -12,9 +13,12 @@ describe("nextToken", () => {
     expect(codec.decode("alice", done, "done")).toEqual({ id, status: "done" });
   });
 
-  it("is opaque and URL-safe", () => {
+  it("is opaque, URL-safe, and of the contract's NextToken pattern", () => {
     expect(codec.encode("alice", { id, status: "pending" })).toMatch(
       /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/,
+    );
+    expect(codec.encode("alice", { id, status: "pending" })).toMatch(
+      new RegExp(patterns.NextToken),
     );
   });
 

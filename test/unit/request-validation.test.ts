@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { type OperationId, operations } from "../../generated/operations.ts";
 import { requestValidatorFor as validatorForOperation } from "../../src/http/request-validation.ts";
-import { apiGatewayEvent } from "../support/api-gateway-event.ts";
+import { apiGatewayEvent } from "../support/lambda-events.ts";
 
 function requestValidatorFor(operationId: OperationId) {
   const operation = operations.find((candidate) => candidate.operationId === operationId);

@@ -1,12 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  conditionHolds,
-  etagOf,
-  newStoredTodo,
-  normalizeNewTodo,
-  toApiTodo,
-  versionsNamedBy,
-} from "../../src/todos/todo.ts";
+import { newStoredTodo, normalizeNewTodo, toApiTodo } from "../../src/todos/todo.ts";
 
 describe("a new todo", () => {
   it("gets a UUIDv7 id, pending status, null description, equal timestamps and version 1", () => {
@@ -39,33 +32,5 @@ describe("a new todo", () => {
 
   it("shows no version in the API", () => {
     expect(toApiTodo(newStoredTodo({ title: "T" }, new Date()))).not.toHaveProperty("version");
-  });
-});
-
-describe("entity tags", () => {
-  it("are strong and follow the version", () => {
-    expect(etagOf({ version: 3 })).toBe('"3"');
-  });
-
-  it.each([
-    ['"3"', false, [3]],
-    ['"1", "2" ,"3"', false, [1, 2, 3]],
-    ['W/"3"', false, []],
-    ['W/"3"', true, [3]],
-    ["3", false, []],
-    ['"abc"', false, []],
-    ['"0"', false, []],
-    ['"99999999999999999999"', false, []],
-    ["*", false, "any"],
-    [" * ", true, "any"],
-  ])("%s (weak allowed: %s) names %j", (header, allowWeak, expected) => {
-    expect(versionsNamedBy(header, { allowWeak })).toEqual(expected);
-  });
-
-  it("hold for the named version or for any", () => {
-    expect(conditionHolds([1, 2], 2)).toBe(true);
-    expect(conditionHolds([1, 2], 3)).toBe(false);
-    expect(conditionHolds("any", 7)).toBe(true);
-    expect(conditionHolds([], 1)).toBe(false);
   });
 });

@@ -1,16 +1,12 @@
 // Two ways to call the API with the same request shape: in process (the Lambda handler built
-// by createApp, fed API Gateway v1 events, on a real dynalite) and over HTTP (the local
+// by composeApp, fed API Gateway v1 events, on a real dynalite) and over HTTP (the local
 // runtime). Both answer ApiResponse and pass every answer through observe().
 import { type AttributeValue, DynamoDBClient, paginateScan } from "@aws-sdk/client-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
-import { createApp } from "../../../src/app.ts";
-import { createDocumentClient } from "../../../src/todos/dynamodb-client.ts";
-import { DynamoDbTodoStore } from "../../../src/todos/dynamodb-todo-store.ts";
-import { PageTokenCodec } from "../../../src/todos/page-token.ts";
-import { TodoService } from "../../../src/todos/todo-service.ts";
-import { apiGatewayEvent, lambdaContext } from "../../support/api-gateway-event.ts";
+import { composeApp } from "../../../src/compose.ts";
+import type { ApiResponse } from "../../support/contract.ts";
 import { startDynalite } from "../../support/dynalite.ts";
-import type { ApiResponse } from "./contract.ts";
+import { apiGatewayEvent, lambdaContext } from "../../support/lambda-events.ts";
 import { observe, type SentRequest } from "./exposure.ts";
 
 export interface ApiRequest extends SentRequest {
@@ -38,6 +34,7 @@ export type CallApi = (request: ApiRequest, options?: CallOptions) => Promise<Ch
 
 // ROBUSTNESS_LOG=1 shows the Lambda's error log (what a 5xx was about) while replaying a case.
 const silentLogger = {
+  debug() {},
   info() {},
   warn() {},
   error(message: string, fields?: Record<string, unknown>) {
@@ -103,12 +100,10 @@ export async function startInProcessApi(options: InProcessOptions = {}): Promise
   const appEndpoint = options.appEndpoint
     ? await options.appEndpoint(dynamo.endpoint)
     : dynamo.endpoint;
-  const documentClient = createDocumentClient({ endpoint: appEndpoint, region: "us-east-1" });
-  const handler = createApp({
-    todos: new TodoService(
-      new DynamoDbTodoStore(documentClient, tableName),
-      new PageTokenCodec(`robustness:${tableName}`),
-    ),
+  const { handler, documentClient } = composeApp({
+    dynamoDb: { endpoint: appEndpoint, region: "us-east-1" },
+    tableName,
+    pageTokenKey: `robustness:${tableName}`,
     logger: silentLogger,
     allowedOrigins: options.allowedOrigins ?? ["http://localhost:3000"],
   });

@@ -1,6 +1,6 @@
 // What every answer must show and must not show, whatever the request: the security headers,
 // and none of the server's insides (stacks, SDK messages, table or file names).
-import type { ApiResponse } from "./contract.ts";
+import type { ApiResponse } from "../../support/contract.ts";
 import { figures } from "./figures.ts";
 
 export interface SentRequest {

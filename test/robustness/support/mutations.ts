@@ -3,7 +3,6 @@
 // answer it deserves, that status; otherwise any 4xx the operation documents will do.
 import { gzipSync } from "node:zlib";
 import fc from "fast-check";
-import type { ApiRequest } from "./api.ts";
 import {
   arbitraryFor,
   lengthOf,
@@ -12,7 +11,8 @@ import {
   parameter,
   propertyNames,
   validatorFor,
-} from "./contract.ts";
+} from "../../support/contract.ts";
+import type { ApiRequest } from "./api.ts";
 
 export interface InvalidRequest {
   inputClass: string;

@@ -1,8 +1,8 @@
 // Small helpers shared by the robustness tests: the calls every test makes, and the facts
 // about todos the tests compare (what a created todo must look like, newest-first order).
 import { expect } from "vitest";
+import { contractViolations, type OperationId } from "../../support/contract.ts";
 import { type CallApi, type CheckedResponse, jsonRequest } from "./api.ts";
-import { contractViolations, type OperationId } from "./contract.ts";
 
 export interface TodoJson {
   id: string;

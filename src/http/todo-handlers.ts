@@ -1,21 +1,15 @@
 // One thin handler per operation of openapi.yaml: read the checked request, call the Todo
 // rules, shape the answer. TypeScript makes sure every operation has its handler.
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
-import type { OperationId } from "../generated/operations.ts";
-import { emptyResponse, jsonResponse } from "./http/responses.ts";
-import {
-  conditionHolds,
-  etagOf,
-  type NewTodo,
-  type TodoPatch,
-  type TodoStatus,
-  toApiTodo,
-  type VersionCondition,
-  versionsNamedBy,
-} from "./todos/todo.ts";
-import type { TodoService } from "./todos/todo-service.ts";
+import type { OperationId } from "../../generated/operations.ts";
+import type { Idempotency } from "../idempotency/idempotency.ts";
+import type { StoredTodo, TodoCreate, TodoPatch, TodoStatus } from "../todos/todo.ts";
+import { toApiTodo } from "../todos/todo.ts";
+import type { TodoService } from "../todos/todo-service.ts";
+import { etagOf, ifMatchOf, notModified } from "./conditional-requests.ts";
+import { emptyResponse, jsonResponse } from "./responses.ts";
 
-export type RouteHandler = (
+export type OperationHandler = (
   event: APIGatewayProxyEvent,
   context: Context,
 ) => Promise<APIGatewayProxyResult>;
@@ -26,21 +20,31 @@ export const ownerOf = (_event?: APIGatewayProxyEvent): string => "anonymous";
 
 const idOf = (event: APIGatewayProxyEvent) => event.pathParameters?.id as string;
 
-function ifMatchOf(event: APIGatewayProxyEvent): VersionCondition | undefined {
-  const header = event.headers["if-match"];
-  return header === undefined ? undefined : versionsNamedBy(header, { allowWeak: false });
+export interface TodoHandlerDependencies {
+  todos: TodoService;
+  /** Creation with an Idempotency-Key. */
+  idempotentCreation: Idempotency<TodoCreate, StoredTodo>;
 }
 
-export function todoRoutes(todos: TodoService): Record<OperationId, RouteHandler> {
+export function todoHandlers({
+  todos,
+  idempotentCreation,
+}: TodoHandlerDependencies): Record<OperationId, OperationHandler> {
   return {
     async createTodo(event, context) {
-      const { todo, replayed } = await todos.create(
-        ownerOf(event),
-        event.body as unknown as NewTodo,
-        event.headers["idempotency-key"],
-        // After this invocation's deadline, a retry may take over its unfinished claim.
-        Date.now() + context.getRemainingTimeInMillis(),
-      );
+      const owner = ownerOf(event);
+      const input = event.body as unknown as TodoCreate;
+      const key = event.headers["idempotency-key"];
+      const { result: todo, replayed } =
+        key === undefined
+          ? { result: await todos.create(owner, input), replayed: false }
+          : // After this invocation's deadline, a retry may take over its unfinished claim.
+            await idempotentCreation.run(
+              owner,
+              key,
+              input,
+              Date.now() + context.getRemainingTimeInMillis(),
+            );
       return jsonResponse(201, toApiTodo(todo), {
         Location: `/todos/${todo.id}`,
         ETag: etagOf(todo),
@@ -49,8 +53,9 @@ export function todoRoutes(todos: TodoService): Record<OperationId, RouteHandler
     },
 
     async listTodos(event) {
-      const query = (event.queryStringParameters ?? {}) as {
-        limit?: number;
+      // The validator has applied the contract's defaults: limit is always there.
+      const query = event.queryStringParameters as unknown as {
+        limit: number;
         status?: TodoStatus;
         nextToken?: string;
       };
@@ -63,13 +68,7 @@ export function todoRoutes(todos: TodoService): Record<OperationId, RouteHandler
 
     async getTodo(event) {
       const todo = await todos.get(ownerOf(event), idOf(event));
-      const ifNoneMatch = event.headers["if-none-match"];
-      if (
-        ifNoneMatch !== undefined &&
-        conditionHolds(versionsNamedBy(ifNoneMatch, { allowWeak: true }), todo.version)
-      ) {
-        return emptyResponse(304, { ETag: etagOf(todo) });
-      }
+      if (notModified(event, todo)) return emptyResponse(304, { ETag: etagOf(todo) });
       return jsonResponse(200, toApiTodo(todo), { ETag: etagOf(todo) });
     },
 
