@@ -114,7 +114,8 @@ export function createCognitoAuthorizer(settings: CognitoAuthorizerSettings): Co
     async authorize(headers, scopes) {
       const value = headerValue(headers, settings.identityHeader)?.trim();
       if (!value) return refuse(`no ${settings.identityHeader} header`);
-      if (validation && !validation.test(value)) return refuse("the ValidationExpression refuses it");
+      if (validation && !validation.test(value))
+        return refuse("the ValidationExpression refuses it");
       const token = /^bearer\s+/i.test(value) ? value.replace(/^bearer\s+/i, "") : value;
 
       let unverified: JWTPayload;
@@ -143,7 +144,10 @@ export function createCognitoAuthorizer(settings: CognitoAuthorizerSettings): Co
 
       if (scopes.length > 0) {
         if (payload.token_use !== "access") return refuse("an access token is needed");
-        if (typeof payload.client_id !== "string" || !settings.clientIds.includes(payload.client_id)) {
+        if (
+          typeof payload.client_id !== "string" ||
+          !settings.clientIds.includes(payload.client_id)
+        ) {
           return refuse("another client");
         }
         const granted = typeof payload.scope === "string" ? payload.scope.split(" ") : [];

@@ -144,7 +144,9 @@ function escapeHtml(text: string): string {
   return text.replace(
     /[&<>"']/g,
     (character) =>
-      ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[character] as string,
+      ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[
+        character
+      ] as string,
   );
 }
 
@@ -230,7 +232,10 @@ function mediaType(request: IncomingMessage): string {
 
 async function readForm(request: IncomingMessage): Promise<URLSearchParams> {
   if (mediaType(request) !== "application/x-www-form-urlencoded") {
-    throw new OAuthError("invalid_request", "send the parameters as application/x-www-form-urlencoded");
+    throw new OAuthError(
+      "invalid_request",
+      "send the parameters as application/x-www-form-urlencoded",
+    );
   }
   return new URLSearchParams(await readBody(request));
 }
@@ -284,7 +289,10 @@ export function createLocalIssuer(options: LocalIssuerOptions): LocalIssuer {
 
   const discovery = () => {
     const issuer = issuerUrl();
-    const scopes = new Set([...builtInScopes, ...clients.flatMap((client) => client.allowedScopes)]);
+    const scopes = new Set([
+      ...builtInScopes,
+      ...clients.flatMap((client) => client.allowedScopes),
+    ]);
     return {
       issuer,
       authorization_endpoint: `${issuer}/oauth2/authorize`,
@@ -343,7 +351,10 @@ export function createLocalIssuer(options: LocalIssuerOptions): LocalIssuer {
       throw fail("unsupported_response_type", "only response_type=code is supported");
     }
     if (!challenge || method !== "S256" || !codeChallengePattern.test(challenge)) {
-      throw fail("invalid_request", "PKCE is required: code_challenge with code_challenge_method=S256");
+      throw fail(
+        "invalid_request",
+        "PKCE is required: code_challenge with code_challenge_method=S256",
+      );
     }
     const scopes = scope === undefined ? client.allowedScopes : scope.split(" ").filter(Boolean);
     const refused = scopes.filter((name) => !client.allowedScopes.includes(name));
@@ -414,12 +425,21 @@ ${message ? `<p class="error" role="alert">${escapeHtml(message)}</p>` : ""}
       const form = await readForm(request).catch(() => new URLSearchParams());
       const signIn = signIns.take(form.get("sign_in") ?? "");
       if (!signIn) {
-        errorPage(response, 400, "This sign-in page has expired or was used: start again from the app.");
+        errorPage(
+          response,
+          400,
+          "This sign-in page has expired or was used: start again from the app.",
+        );
         return;
       }
       const username = form.get("username") ?? "";
       if (!isValidUsername(username) || !form.get("password")) {
-        signInPage(response, 400, signIn, "Enter a username (no spaces, up to 128 characters) and a password.");
+        signInPage(
+          response,
+          400,
+          signIn,
+          "Enter a username (no spaces, up to 128 characters) and a password.",
+        );
         return;
       }
       const grant: Grant = {
@@ -439,7 +459,8 @@ ${message ? `<p class="error" role="alert">${escapeHtml(message)}</p>` : ""}
       const form = await readForm(request);
       const grantType = required(form, "grant_type");
       const client = clientOf(required(form, "client_id"));
-      if (!client) throw new OAuthError("invalid_client", "client_id names no app client of this user pool");
+      if (!client)
+        throw new OAuthError("invalid_client", "client_id names no app client of this user pool");
       if (grantType === "authorization_code") {
         const code = required(form, "code");
         const redirectUri = required(form, "redirect_uri");
@@ -450,7 +471,10 @@ ${message ? `<p class="error" role="alert">${escapeHtml(message)}</p>` : ""}
           throw new OAuthError("invalid_grant", "the code is unknown, expired or already used");
         }
         if (issued.redirectUri !== redirectUri) {
-          throw new OAuthError("invalid_grant", "redirect_uri differs from the authorization request's");
+          throw new OAuthError(
+            "invalid_grant",
+            "redirect_uri differs from the authorization request's",
+          );
         }
         if (!pkceMatches(verifier, issued.codeChallenge)) {
           throw new OAuthError("invalid_grant", "code_verifier does not match the code_challenge");
@@ -467,12 +491,15 @@ ${message ? `<p class="error" role="alert">${escapeHtml(message)}</p>` : ""}
         sendJson(response, 200, await tokenResponse(grant, false));
         return;
       }
-      throw new OAuthError("unsupported_grant_type", "grant_type must be authorization_code or refresh_token");
+      throw new OAuthError(
+        "unsupported_grant_type",
+        "grant_type must be authorization_code or refresh_token",
+      );
     },
     "GET /logout": (_request, response, url) => {
       const client = clientOf(url.searchParams.get("client_id") ?? undefined);
       const target = url.searchParams.get("logout_uri") ?? "";
-      if (!client || !client.logoutUrls.includes(target)) {
+      if (!client?.logoutUrls.includes(target)) {
         errorPage(response, 400, "logout_uri is not one of the app client's sign-out URLs.");
         return;
       }
@@ -482,7 +509,8 @@ ${message ? `<p class="error" role="alert">${escapeHtml(message)}</p>` : ""}
 
   const tokensFor = async (wanted: DevTokenRequest): Promise<TokenResponse> => {
     const client = wanted.clientId === undefined ? clients[0] : clientOf(wanted.clientId);
-    if (!client) throw new OAuthError("invalid_client", "clientId names no app client of this user pool");
+    if (!client)
+      throw new OAuthError("invalid_client", "clientId names no app client of this user pool");
     if (!isValidUsername(wanted.username)) {
       throw new OAuthError("invalid_request", "username must be 1–128 characters without spaces");
     }
@@ -565,7 +593,10 @@ ${message ? `<p class="error" role="alert">${escapeHtml(message)}</p>` : ""}
         } else if (error instanceof AuthorizationRedirect) {
           redirect(response, error.location);
         } else {
-          sendJson(response, 500, { error: "server_error", error_description: "the local issuer failed" });
+          sendJson(response, 500, {
+            error: "server_error",
+            error_description: "the local issuer failed",
+          });
         }
       }
       return true;

@@ -92,7 +92,9 @@ function parseStoredKeys(text: string, file: string): StoredKeys {
     typeof keys.secret !== "string" ||
     Buffer.from(keys.secret, "base64url").length !== 32
   ) {
-    throw new KeyStoreError(`${file} is not a key file of the local issuer: delete it to start over`);
+    throw new KeyStoreError(
+      `${file} is not a key file of the local issuer: delete it to start over`,
+    );
   }
   return keys as StoredKeys;
 }
