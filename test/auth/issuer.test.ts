@@ -88,6 +88,28 @@ async function signIn(
   return new URL(submitted.headers.get("location") as string);
 }
 
+/** Signs alice in at `origin` for `redirectUri`; returns the code and its PKCE verifier. */
+async function codeFor(origin: string, redirectUri = callback) {
+  const { verifier, challenge } = pkcePair();
+  const redirect = await signIn(origin, {
+    response_type: "code",
+    client_id: clientId,
+    redirect_uri: redirectUri,
+    code_challenge: challenge,
+    code_challenge_method: "S256",
+  });
+  return { code: redirect.searchParams.get("code") as string, verifier };
+}
+
+/** The token request that exchanges a code. */
+const exchangeOf = (code: string, verifier: string, redirectUri = callback) => ({
+  grant_type: "authorization_code",
+  client_id: clientId,
+  code,
+  redirect_uri: redirectUri,
+  code_verifier: verifier,
+});
+
 async function token(origin: string, parameters: Record<string, string>) {
   const response = await fetch(`${origin}/auth/oauth2/token`, {
     method: "POST",
@@ -220,54 +242,18 @@ describe("the local issuer over HTTP", () => {
 
   it("refuses a wrong code_verifier, and the code is spent by the attempt", async () => {
     const { origin } = running;
-    const { verifier, challenge } = pkcePair();
-    const code = (
-      await signIn(origin, {
-        response_type: "code",
-        client_id: clientId,
-        redirect_uri: callback,
-        code_challenge: challenge,
-        code_challenge_method: "S256",
-      })
-    ).searchParams.get("code") as string;
-    const wrong = await token(origin, {
-      grant_type: "authorization_code",
-      client_id: clientId,
-      code,
-      redirect_uri: callback,
-      code_verifier: pkcePair().verifier,
-    });
+    const { code, verifier } = await codeFor(origin);
+    const wrong = await token(origin, exchangeOf(code, pkcePair().verifier));
     expect(wrong).toMatchObject({ status: 400, body: { error: "invalid_grant" } });
     expect(wrong.body.error_description).toMatch(/code_verifier/);
-    const retried = await token(origin, {
-      grant_type: "authorization_code",
-      client_id: clientId,
-      code,
-      redirect_uri: callback,
-      code_verifier: verifier,
-    });
+    const retried = await token(origin, exchangeOf(code, verifier));
     expect(retried).toMatchObject({ status: 400, body: { error: "invalid_grant" } });
   });
 
   it("refuses a code used twice", async () => {
     const { origin } = running;
-    const { verifier, challenge } = pkcePair();
-    const code = (
-      await signIn(origin, {
-        response_type: "code",
-        client_id: clientId,
-        redirect_uri: callback,
-        code_challenge: challenge,
-        code_challenge_method: "S256",
-      })
-    ).searchParams.get("code") as string;
-    const exchange = {
-      grant_type: "authorization_code",
-      client_id: clientId,
-      code,
-      redirect_uri: callback,
-      code_verifier: verifier,
-    };
+    const { code, verifier } = await codeFor(origin);
+    const exchange = exchangeOf(code, verifier);
     expect((await token(origin, exchange)).status).toBe(200);
     const again = await token(origin, exchange);
     expect(again).toMatchObject({ status: 400, body: { error: "invalid_grant" } });
@@ -305,7 +291,6 @@ describe("the local issuer over HTTP", () => {
   });
 
   it("refuses a token request whose redirect_uri differs from the authorization's", async () => {
-    const { verifier, challenge } = pkcePair();
     const localhostCallback = "http://localhost:9/callback";
     const twoCallbacks = await startIssuer({
       clients: clients.map((client) => ({
@@ -314,22 +299,11 @@ describe("the local issuer over HTTP", () => {
       })),
     });
     try {
-      const code = (
-        await signIn(twoCallbacks.origin, {
-          response_type: "code",
-          client_id: clientId,
-          redirect_uri: callback,
-          code_challenge: challenge,
-          code_challenge_method: "S256",
-        })
-      ).searchParams.get("code") as string;
-      const response = await token(twoCallbacks.origin, {
-        grant_type: "authorization_code",
-        client_id: clientId,
-        code,
-        redirect_uri: localhostCallback,
-        code_verifier: verifier,
-      });
+      const { code, verifier } = await codeFor(twoCallbacks.origin);
+      const response = await token(
+        twoCallbacks.origin,
+        exchangeOf(code, verifier, localhostCallback),
+      );
       expect(response).toMatchObject({ status: 400, body: { error: "invalid_grant" } });
       expect(response.body.error_description).toMatch(/redirect_uri/);
     } finally {

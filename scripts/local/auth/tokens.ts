@@ -45,55 +45,57 @@ export function emailOf(username: string): string {
   return username.includes("@") ? username : `${username}@example.com`;
 }
 
-export async function mintAccessToken(
+/** Signs claims about the grant's user with the current key, Cognito's registered claims added. */
+async function signed(
   keys: IssuerKeys,
   grant: Grant,
-  options: MintOptions = {},
+  options: MintOptions,
+  lifetimeSeconds: number,
+  claims: Record<string, unknown>,
 ): Promise<string> {
   const now = seconds(options.now);
   const { kid, privateKey } = keys.current();
   const jwt = new SignJWT({
-    version: 2,
-    client_id: grant.clientId,
     origin_jti: grant.originJti ?? randomUUID(),
-    token_use: "access",
-    scope: [...new Set(grant.scopes)].join(" "),
     auth_time: grant.authTime ?? now,
-    username: grant.username,
+    ...claims,
   })
     .setProtectedHeader({ alg: signingAlgorithm, kid })
     .setIssuer(grant.issuer)
     .setSubject(keys.subjectOf(grant.username))
     .setIssuedAt(now)
-    .setExpirationTime(now + (options.lifetimeSeconds ?? accessTokenSeconds))
+    .setExpirationTime(now + (options.lifetimeSeconds ?? lifetimeSeconds))
     .setJti(randomUUID());
   if (options.notBefore !== undefined) jwt.setNotBefore(options.notBefore);
   return jwt.sign(privateKey);
 }
 
-export async function mintIdToken(
+export function mintAccessToken(
   keys: IssuerKeys,
   grant: Grant,
   options: MintOptions = {},
 ): Promise<string> {
-  const now = seconds(options.now);
-  const { kid, privateKey } = keys.current();
-  return new SignJWT({
+  return signed(keys, grant, options, accessTokenSeconds, {
+    version: 2,
+    client_id: grant.clientId,
+    token_use: "access",
+    scope: [...new Set(grant.scopes)].join(" "),
+    username: grant.username,
+  });
+}
+
+export function mintIdToken(
+  keys: IssuerKeys,
+  grant: Grant,
+  options: MintOptions = {},
+): Promise<string> {
+  return signed(keys, grant, options, idTokenSeconds, {
+    aud: grant.clientId,
     email_verified: true,
     "cognito:username": grant.username,
-    origin_jti: grant.originJti ?? randomUUID(),
     token_use: "id",
-    auth_time: grant.authTime ?? now,
     email: emailOf(grant.username),
-  })
-    .setProtectedHeader({ alg: signingAlgorithm, kid })
-    .setIssuer(grant.issuer)
-    .setSubject(keys.subjectOf(grant.username))
-    .setAudience(grant.clientId)
-    .setIssuedAt(now)
-    .setExpirationTime(now + (options.lifetimeSeconds ?? idTokenSeconds))
-    .setJti(randomUUID())
-    .sign(privateKey);
+  });
 }
 
 export async function sealRefreshToken(
