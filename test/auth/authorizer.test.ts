@@ -7,7 +7,12 @@ import {
   unauthorized,
 } from "../../scripts/local/auth/authorizer.ts";
 import { type IssuerKeys, openIssuerKeys } from "../../scripts/local/auth/keys.ts";
-import { type Grant, mintAccessToken, mintIdToken } from "../../scripts/local/auth/tokens.ts";
+import {
+  type Grant,
+  mintAccessToken,
+  mintIdToken,
+  sealRefreshToken,
+} from "../../scripts/local/auth/tokens.ts";
 
 const issuer = "http://127.0.0.1:3000/auth";
 const clientId = "localclient0000000000000001";
@@ -89,6 +94,8 @@ describe("the Cognito authorizer emulation", () => {
     await expectRefused({ authorization: "Basic YWxpY2U6c2VjcmV0" }, /not a JWT/);
     await expectRefused(bearer("eyJhbGciOiJSUzI1NiJ9.e30.c2ln"), /another issuer/);
     await expectRefused(bearer("a.b.c"), /not a JWT/);
+    // A refresh token is sealed (JWE), not signed: never an access token.
+    await expectRefused(bearer(await sealRefreshToken(keys, alice)), /not a JWT/);
   });
 
   it("refuses a token whose signature is wrong", async () => {
