@@ -158,6 +158,7 @@ describe("the local issuer over HTTP", () => {
       redirect_uri: callback,
       scope: "openid todos/read",
       state: "xyz 123",
+      nonce: "n-0S6_WzA2Mj",
       code_challenge: challenge,
       code_challenge_method: "S256",
     });
@@ -184,6 +185,7 @@ describe("the local issuer over HTTP", () => {
       username: "alice",
     });
     expect((access.exp as number) - (access.iat as number)).toBe(3600);
+    expect(decodeJwt(exchanged.body.id_token)).toMatchObject({ nonce: "n-0S6_WzA2Mj" });
     expect(decodeJwt(exchanged.body.id_token)).toMatchObject({
       token_use: "id",
       aud: clientId,
@@ -218,6 +220,7 @@ describe("the local issuer over HTTP", () => {
     });
     expect(refreshed.status).toBe(200);
     expect(refreshed.body.refresh_token).toBeUndefined();
+    expect(decodeJwt(refreshed.body.id_token)).toMatchObject({ token_use: "id", sub: access.sub });
     const renewed = decodeJwt(refreshed.body.access_token);
     expect(renewed).toMatchObject({
       sub: access.sub,
@@ -238,6 +241,26 @@ describe("the local issuer over HTTP", () => {
       refresh_token: "junk",
     });
     expect(junk).toMatchObject({ status: 400, body: { error: "invalid_grant" } });
+  });
+
+  it("gives an ID token only when openid was asked for, as Cognito does", async () => {
+    const { origin } = running;
+    const { verifier, challenge } = pkcePair();
+    const redirect = await signIn(origin, {
+      response_type: "code",
+      client_id: clientId,
+      redirect_uri: callback,
+      scope: "todos/read",
+      code_challenge: challenge,
+      code_challenge_method: "S256",
+    });
+    const exchanged = await token(
+      origin,
+      exchangeOf(redirect.searchParams.get("code") as string, verifier),
+    );
+    expect(exchanged.status).toBe(200);
+    expect(exchanged.body.id_token).toBeUndefined();
+    expect(decodeJwt(exchanged.body.access_token).scope).toBe("todos/read");
   });
 
   it("refuses a wrong code_verifier, and the code is spent by the attempt", async () => {

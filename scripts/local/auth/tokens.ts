@@ -36,6 +36,8 @@ export interface MintOptions {
   now?: number;
   lifetimeSeconds?: number;
   notBefore?: number;
+  /** ID tokens: the authorization request's nonce. */
+  nonce?: string;
 }
 
 const seconds = (now?: number) => now ?? Math.floor(Date.now() / 1000);
@@ -95,6 +97,7 @@ export function mintIdToken(
     "cognito:username": grant.username,
     token_use: "id",
     email: emailOf(grant.username),
+    ...(options.nonce === undefined ? {} : { nonce: options.nonce }),
   });
 }
 
