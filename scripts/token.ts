@@ -1,0 +1,149 @@
+// `npm run -s token -- alice [--scope todos/read]...`: prints an access token for alice.
+//
+// First it asks the local issuer of a running `npm start` (POST <url>/auth/dev/token, the
+// documented shortcut). When nothing listens there, it signs the token itself with the keys
+// that npm start keeps (.data/issuer/keys.json; made if missing, as npm start would make
+// them), for the template's first app client and the issuer URL npm start would have at
+// <url>: the token then works against the next `npm start` on that port and data folder.
+// Under `npm start -- --in-memory` the keys live only in that process: keep it running.
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
+import { openIssuerKeys } from "./local/auth/keys.ts";
+import { readTemplateAuth } from "./local/auth/template-auth.ts";
+import { isValidUsername, mintAccessToken, mintIdToken } from "./local/auth/tokens.ts";
+import { loadCfnTemplate } from "./local/cfn-template.ts";
+import { resolveLocalApp } from "./local/template.ts";
+
+export interface TokenRequest {
+  username: string;
+  /** Default: every scope the app client may ask for. */
+  scopes?: string[];
+  /** Where npm start serves the API (default http://127.0.0.1:3000). */
+  url?: string;
+  /** Default .data/issuer/keys.json. */
+  keysFile?: string;
+  /** Default template.yaml. */
+  templatePath?: string;
+  /** The ID token instead (which the API refuses: for tests of that). */
+  idToken?: boolean;
+}
+
+export interface ObtainedToken {
+  token: string;
+  /** Where it came from: the running issuer, or the keys file. */
+  source: string;
+}
+
+const defaultUrl = "http://127.0.0.1:3000";
+
+function isConnectionRefused(error: unknown): boolean {
+  const cause = (error as { cause?: { code?: string } })?.cause;
+  return cause?.code === "ECONNREFUSED";
+}
+
+export async function obtainToken(request: TokenRequest): Promise<ObtainedToken> {
+  if (!isValidUsername(request.username)) {
+    throw new Error("the username must be 1–128 characters without spaces");
+  }
+  const url = (request.url ?? defaultUrl).replace(/\/+$/, "");
+  const issuer = `${url}/auth`;
+  let answer: Response | undefined;
+  try {
+    answer = await fetch(`${issuer}/dev/token`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ username: request.username, scopes: request.scopes }),
+      signal: AbortSignal.timeout(5000),
+    });
+  } catch (error) {
+    if (!isConnectionRefused(error))
+      throw new Error(`${issuer}/dev/token: ${(error as Error).message}`);
+  }
+  if (answer) {
+    const body = (await answer.json().catch(() => ({}))) as Record<string, string>;
+    if (!answer.ok) {
+      throw new Error(
+        `${issuer}/dev/token answered ${answer.status}: ${body.error_description ?? body.error ?? "not a local issuer (does this npm start have sign-in?)"}`,
+      );
+    }
+    const token = request.idToken ? body.id_token : body.access_token;
+    if (!token) throw new Error(`${issuer}/dev/token gave no token`);
+    return { token, source: `the local issuer of the npm start at ${url}` };
+  }
+
+  const templatePath = resolve(request.templatePath ?? "template.yaml");
+  const template = loadCfnTemplate(templatePath);
+  const app = resolveLocalApp(template, { templatePath });
+  const [pool] = readTemplateAuth(template, { parameters: app.parameters }).userPools;
+  const client = pool?.clients[0];
+  if (!client) throw new Error(`${templatePath} declares no Cognito user pool with an app client`);
+  const scopes = request.scopes ?? client.allowedScopes;
+  const refused = scopes.filter((scope) => !client.allowedScopes.includes(scope));
+  if (refused.length > 0) {
+    throw new Error(`app client ${client.logicalId} may not ask for ${refused.join(", ")}`);
+  }
+  const keysFile = resolve(request.keysFile ?? ".data/issuer/keys.json");
+  const keys = await openIssuerKeys({ file: keysFile });
+  const grant = { issuer, clientId: client.clientId, username: request.username, scopes };
+  return {
+    token: request.idToken ? await mintIdToken(keys, grant) : await mintAccessToken(keys, grant),
+    source: `the keys in ${keysFile} (nothing listens at ${url})`,
+  };
+}
+
+const usage = `npm run -s token -- USERNAME [options]     prints an access token for USERNAME
+
+  --scope SCOPE      a scope to ask for (repeatable; default: all the app client may have)
+  --url URL          where npm start serves the API (${defaultUrl})
+  --keys FILE        the issuer's keys when npm start is not running (.data/issuer/keys.json)
+  -t, --template F   the template whose app client the token is for (template.yaml)
+  --id-token         print the ID token instead
+`;
+
+async function main() {
+  let parsed: ReturnType<typeof parseCommandLine>;
+  try {
+    parsed = parseCommandLine();
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n\n${usage}`);
+    process.exit(2);
+  }
+  const { values, positionals } = parsed;
+  if (values.help || positionals.length !== 1) {
+    process.stderr.write(usage);
+    process.exit(values.help ? 0 : 2);
+  }
+  try {
+    const { token, source } = await obtainToken({
+      username: positionals[0] as string,
+      scopes: values.scope,
+      url: values.url,
+      keysFile: values.keys,
+      templatePath: values.template,
+      idToken: values["id-token"],
+    });
+    process.stderr.write(`token from ${source}\n`);
+    process.stdout.write(`${token}\n`);
+  } catch (error) {
+    process.stderr.write(`npm run token: ${(error as Error).message}\n`);
+    process.exit(1);
+  }
+}
+
+function parseCommandLine() {
+  return parseArgs({
+    allowPositionals: true,
+    strict: true,
+    options: {
+      scope: { type: "string", multiple: true },
+      url: { type: "string" },
+      keys: { type: "string" },
+      template: { type: "string", short: "t" },
+      "id-token": { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) await main();
