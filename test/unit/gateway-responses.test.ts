@@ -49,9 +49,22 @@ describe("API Gateway's own answers", () => {
       const expected = Object.fromEntries(
         Object.entries(functionHeaders).filter(([, value]) => fitsAGatewayLiteral(value)),
       );
-      expect(response.headers).toEqual(expected);
+      const { "Content-Type": _contentType, ...headers } = response.headers;
+      expect(headers).toEqual(expected);
     },
   );
+
+  it("are problem+json, as the contract says, where the template writes their body", () => {
+    const shaped = responses.filter(([, response]) => Object.keys(response.templates).length > 0);
+    expect(shaped.map(([type]) => type).sort()).toEqual(
+      ["INTEGRATION_TIMEOUT", "REQUEST_TOO_LARGE", "THROTTLED"].sort(),
+    );
+    for (const [type, response] of shaped) {
+      expect(response.headers["Content-Type"], type).toBe("application/problem+json");
+      const body = JSON.parse(response.templates["application/json"] ?? "");
+      expect(body, type).toMatchObject({ type: "about:blank", status: response.statusCode });
+    }
+  });
 
   it("leave out only what a static header value cannot hold", () => {
     const left = Object.entries(functionHeaders)
