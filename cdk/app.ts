@@ -1,4 +1,5 @@
-// `npm run cdk:synth` (offline, no AWS account) and `npx cdk deploy` run this app.
+// `npm run cdk:synth` (offline, no AWS account) and `npx cdk deploy` (run in cdk/, where
+// cdk.json is: at the root it would make the SAM CLI take the project for a CDK app) run this.
 //   -c stackName=...     the stack's name (default todo-api-cdk); also the API's name
 //   -c functionCode=DIR  deploy a `sam build` output instead of bundling with esbuild here
 import { App } from "aws-cdk-lib";
