@@ -30,6 +30,7 @@ export const operations: readonly OperationRoute[] = [
     ],
     "headerParameters": [],
     "responseHeaders": [
+      "Access-Control-Allow-Origin",
       "Retry-After"
     ],
     "queryDefaults": {
@@ -46,6 +47,7 @@ export const operations: readonly OperationRoute[] = [
       "Idempotency-Key"
     ],
     "responseHeaders": [
+      "Access-Control-Allow-Origin",
       "ETag",
       "Idempotent-Replayed",
       "Location",
@@ -63,6 +65,7 @@ export const operations: readonly OperationRoute[] = [
       "If-None-Match"
     ],
     "responseHeaders": [
+      "Access-Control-Allow-Origin",
       "ETag",
       "Retry-After"
     ],
@@ -78,6 +81,7 @@ export const operations: readonly OperationRoute[] = [
       "If-Match"
     ],
     "responseHeaders": [
+      "Access-Control-Allow-Origin",
       "ETag",
       "Retry-After"
     ],
@@ -93,6 +97,7 @@ export const operations: readonly OperationRoute[] = [
       "If-Match"
     ],
     "responseHeaders": [
+      "Access-Control-Allow-Origin",
       "ETag",
       "Retry-After"
     ],

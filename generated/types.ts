@@ -58,8 +58,15 @@ export interface components {
         /** @description One validation problem, at one place in the request. */
         FieldProblem: {
             detail: string;
-            /** @description JSON pointer into the request, e.g. `/body/title`, `/query/limit`. */
+            /**
+             * Format: json-pointer
+             * @description JSON pointer into the request, e.g. `/body/title`, `/query/limit`. It names at most one field of a body of at most 16 KB, escaped (`~1` for `/`).
+             */
             pointer: string;
+        };
+        /** @description The body of API Gateway's own 5xx answers that this API does not shape. */
+        GatewayMessage: {
+            message: string;
         };
         /** @description Opaque. Pass it back unchanged, with the same `status` filter, to get the next page. */
         NextToken: string;
@@ -67,10 +74,11 @@ export interface components {
         Problem: {
             /** @description What went wrong with this request, for a person to read. */
             detail?: string;
-            /** @description Every validation problem found (validation errors only). */
+            /** @description Every validation problem found (validation errors only): at most one per byte of the 16 KB body, and a few for the parameters. */
             errors?: components["schemas"]["FieldProblem"][];
             /** @description The request id, to quote when reporting the problem. */
             instance?: string;
+            /** Format: int32 */
             status: number;
             /** @description A short summary of the kind of problem. */
             title: string;
@@ -126,6 +134,20 @@ export interface components {
         TodoStatus: "pending" | "done";
     };
     responses: {
+        /** @description API Gateway's own answer when the function crashed or gave no valid answer. Its body is API Gateway's, not a problem. */
+        BadGateway: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "message": "Internal server error"
+                 *     }
+                 */
+                "application/json": components["schemas"]["GatewayMessage"];
+            };
+        };
         /** @description The request is malformed or breaks the contract; `errors` lists every problem. */
         BadRequest: {
             headers: {
@@ -148,6 +170,23 @@ export interface components {
                  *           "detail": "is not a known field"
                  *         }
                  *       ]
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description API Gateway's own answer when the function did not answer in time. Retry shortly. */
+        GatewayTimeout: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "about:blank",
+                 *       "title": "Gateway Timeout",
+                 *       "status": 504,
+                 *       "detail": "The request took too long; retry shortly."
                  *     }
                  */
                 "application/problem+json": components["schemas"]["Problem"];
@@ -182,6 +221,24 @@ export interface components {
                  *       "title": "The Idempotency-Key was used for another request",
                  *       "status": 422,
                  *       "detail": "Use a new key for a different todo."
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description Something failed that the function did not foresee; the body says no more. */
+        InternalServerError: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "about:blank",
+                 *       "title": "Internal Server Error",
+                 *       "status": 500,
+                 *       "detail": "Something went wrong on our side.",
+                 *       "instance": "7c1f0a52-2f1e-4c3b-9d0e-5a6b7c8d9e0f"
                  *     }
                  */
                 "application/problem+json": components["schemas"]["Problem"];
@@ -224,6 +281,7 @@ export interface components {
         /** @description If-Match does not name the todo's current ETag. */
         PreconditionFailed: {
             headers: {
+                "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                 ETag: components["headers"]["ETag"];
                 [name: string]: unknown;
             };
@@ -242,6 +300,7 @@ export interface components {
         /** @description The database is unreachable, too slow or throttled. Retry after Retry-After seconds. */
         ServiceUnavailable: {
             headers: {
+                "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                 "Retry-After": components["headers"]["RetryAfter"];
                 [name: string]: unknown;
             };
@@ -252,6 +311,23 @@ export interface components {
                  *       "title": "Service Unavailable",
                  *       "status": 503,
                  *       "detail": "The todo store is not answering right now; retry shortly."
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description API Gateway's stage throttling (100 requests a second, bursts of 200) refused the request before it reached the function. Retry after a short wait. */
+        TooManyRequests: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "about:blank",
+                 *       "title": "Too Many Requests",
+                 *       "status": 429,
+                 *       "detail": "Slow down and retry shortly."
                  *     }
                  */
                 "application/problem+json": components["schemas"]["Problem"];
@@ -301,6 +377,11 @@ export interface components {
     };
     requestBodies: never;
     headers: {
+        /**
+         * @description The request's Origin, when it is one of the stack's AllowedOrigins (exact match); absent otherwise. The function sets it on every answer it gives; API Gateway's own answers (429, 502, 504) carry none.
+         * @example http://localhost:3000
+         */
+        "Access-Control-Allow-Origin": string;
         /**
          * @description The strong entity tag of this version of the todo.
          * @example "1"
@@ -367,7 +448,11 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            502: components["responses"]["BadGateway"];
             503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
         };
     };
     createTodo: {
@@ -392,6 +477,7 @@ export interface operations {
             /** @description Created. A retry with the same Idempotency-Key and body answers the same. */
             201: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     ETag: components["headers"]["ETag"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     Location: components["headers"]["Location"];
@@ -406,7 +492,11 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["IdempotencyKeyReused"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            502: components["responses"]["BadGateway"];
             503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
         };
     };
     getTodo: {
@@ -429,6 +519,7 @@ export interface operations {
             /** @description The todo. */
             200: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
@@ -439,6 +530,7 @@ export interface operations {
             /** @description Not modified. `If-None-Match` names the current version. */
             304: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
@@ -446,7 +538,11 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            502: components["responses"]["BadGateway"];
             503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
         };
     };
     updateTodo: {
@@ -473,6 +569,7 @@ export interface operations {
             /** @description The updated todo, with its new ETag. */
             200: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
@@ -485,7 +582,11 @@ export interface operations {
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            502: components["responses"]["BadGateway"];
             503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
         };
     };
     deleteTodo: {
@@ -515,7 +616,11 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             404: components["responses"]["NotFound"];
             412: components["responses"]["PreconditionFailed"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalServerError"];
+            502: components["responses"]["BadGateway"];
             503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
         };
     };
 }

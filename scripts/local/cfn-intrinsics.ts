@@ -85,7 +85,7 @@ function evaluateCondition(name: string, context: IntrinsicContext): boolean {
   if (!conditions || !(name in conditions)) {
     throw new UnresolvableIntrinsicError(`condition ${name} is not defined`);
   }
-  return Boolean(resolveIntrinsics(conditions[name], context));
+  return Boolean(evaluate(conditions[name], context));
 }
 
 function asList(value: unknown, what: string): unknown[] {
@@ -101,52 +101,50 @@ function resolveFunction(name: string, argument: CfnValue, context: IntrinsicCon
       const [logicalId, attribute] =
         typeof argument === "string"
           ? [argument.slice(0, argument.indexOf(".")), argument.slice(argument.indexOf(".") + 1)]
-          : asList(resolveIntrinsics(argument, context), "Fn::GetAtt").map(String);
+          : asList(evaluate(argument, context), "Fn::GetAtt").map(String);
       return resolveGetAtt(String(logicalId), String(attribute), context);
     }
     case "Fn::Sub": {
       if (typeof argument === "string") return substitute(argument, {}, context);
       const [text, variables] = asList(argument, "Fn::Sub");
-      const resolved = resolveIntrinsics(variables ?? {}, context) as Record<string, unknown>;
+      const resolved = evaluate(variables ?? {}, context) as Record<string, unknown>;
       return substitute(String(text), resolved, context);
     }
     case "Fn::Join": {
       const [delimiter, items] = asList(argument, "Fn::Join");
-      return asList(resolveIntrinsics(items, context), "Fn::Join")
-        .map(String)
-        .join(String(delimiter));
+      return asList(evaluate(items, context), "Fn::Join").map(String).join(String(delimiter));
     }
     case "Fn::Select": {
-      const [index, items] = asList(resolveIntrinsics(argument, context), "Fn::Select");
+      const [index, items] = asList(evaluate(argument, context), "Fn::Select");
       return asList(items, "Fn::Select")[Number(index)];
     }
     case "Fn::Split": {
-      const [delimiter, text] = asList(resolveIntrinsics(argument, context), "Fn::Split");
+      const [delimiter, text] = asList(evaluate(argument, context), "Fn::Split");
       return String(text).split(String(delimiter));
     }
     case "Fn::Base64":
-      return Buffer.from(String(resolveIntrinsics(argument, context))).toString("base64");
+      return Buffer.from(String(evaluate(argument, context))).toString("base64");
     case "Fn::If": {
       const [condition, whenTrue, whenFalse] = asList(argument, "Fn::If");
-      return resolveIntrinsics(
+      return evaluate(
         evaluateCondition(String(condition), context) ? whenTrue : whenFalse,
         context,
       );
     }
     case "Fn::Equals": {
-      const [left, right] = asList(resolveIntrinsics(argument, context), "Fn::Equals");
+      const [left, right] = asList(evaluate(argument, context), "Fn::Equals");
       return String(left) === String(right);
     }
     case "Fn::Not":
-      return !asList(resolveIntrinsics(argument, context), "Fn::Not")[0];
+      return !asList(evaluate(argument, context), "Fn::Not")[0];
     case "Fn::And":
-      return asList(resolveIntrinsics(argument, context), "Fn::And").every(Boolean);
+      return asList(evaluate(argument, context), "Fn::And").every(Boolean);
     case "Fn::Or":
-      return asList(resolveIntrinsics(argument, context), "Fn::Or").some(Boolean);
+      return asList(evaluate(argument, context), "Fn::Or").some(Boolean);
     case "Condition":
       return evaluateCondition(String(argument), context);
     case "Fn::FindInMap": {
-      const [map, first, second] = asList(resolveIntrinsics(argument, context), "Fn::FindInMap");
+      const [map, first, second] = asList(evaluate(argument, context), "Fn::FindInMap");
       type Mappings = Record<string, Record<string, Record<string, unknown>>>;
       const mappings = (context.template as { Mappings?: Mappings }).Mappings;
       const found = mappings?.[String(map)]?.[String(first)]?.[String(second)];
@@ -168,19 +166,25 @@ function intrinsicName(value: object): string | undefined {
 }
 
 /**
- * Returns the value with every intrinsic function evaluated. Throws
- * UnresolvableIntrinsicError for what only a real deployment could know.
+ * Returns the value with every intrinsic function evaluated; undefined when the whole value is
+ * `!Ref AWS::NoValue` (a property written `!If [Cond, x, !Ref AWS::NoValue]` is then absent).
+ * Throws UnresolvableIntrinsicError for what only a real deployment could know.
  */
 export function resolveIntrinsics(value: CfnValue, context: IntrinsicContext): unknown {
+  const resolved = evaluate(value, context);
+  return resolved === noValue ? undefined : resolved;
+}
+
+function evaluate(value: CfnValue, context: IntrinsicContext): unknown {
   if (Array.isArray(value)) {
-    return value.map((item) => resolveIntrinsics(item, context)).filter((item) => item !== noValue);
+    return value.map((item) => evaluate(item, context)).filter((item) => item !== noValue);
   }
   if (value === null || typeof value !== "object") return value;
   const name = intrinsicName(value);
   if (name) return resolveFunction(name, (value as Record<string, CfnValue>)[name], context);
   const resolved: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value)) {
-    const itemValue = resolveIntrinsics(item, context);
+    const itemValue = evaluate(item, context);
     if (itemValue !== noValue) resolved[key] = itemValue;
   }
   return resolved;

@@ -1,4 +1,6 @@
-// Structured JSON logs, one object per line, as CloudWatch Logs Insights reads them.
+// Structured JSON logs, one object per line, as CloudWatch Logs Insights reads them. `level` and
+// an RFC 3339 `timestamp` are the keys Lambda's log-level filtering (JSON log format) reads from
+// lines written to stdout; without a timestamp it would file every line as INFO.
 type Level = "debug" | "info" | "warn" | "error";
 const levelRank: Record<Level | "silent", number> = {
   debug: 10,
@@ -23,7 +25,7 @@ export function createLogger(level: string | undefined): Logger {
       if (levelRank[logLevel] < threshold) return;
       const line = JSON.stringify({
         level: logLevel,
-        time: new Date().toISOString(),
+        timestamp: new Date().toISOString(),
         message,
         ...fields,
       });

@@ -106,6 +106,17 @@ describe("reading a template", () => {
     expect(app.functions[0]?.environment.STAGE).toBe("prod");
   });
 
+  it("leaves out a property that !If sets to AWS::NoValue, and keeps the other branch", () => {
+    const reserved = functionWith(
+      "      ReservedConcurrentExecutions: !If [IsProd, 5, !Ref AWS::NoValue]",
+    );
+    expect(resolveText(reserved).functions[0]?.reservedConcurrency).toBeUndefined();
+    expect(
+      resolveText(reserved, { parameterOverrides: { Stage: "prod" } }).functions[0]
+        ?.reservedConcurrency,
+    ).toBe(5);
+  });
+
   it("routes Api events without RestApiId to the implicit API (stage Prod)", () => {
     const app = resolveText(
       functionWith(`      Events:
