@@ -1,0 +1,278 @@
+#!/usr/bin/env bash
+# npm run test:sam-local: the product's end-to-end HTTP tests (test/runtime/product.test.ts)
+# against the real `sam local start-api` of the SAM CLI, serving `sam build`'s output of
+# template.yaml through podman's Docker API, with dynalite as DynamoDB.
+#
+# Network safety: everything runs in a network namespace this script makes (`unshare --net`),
+# with nothing in it but loopback and podman's bridge, which this script creates itself and
+# checks, with the routes, before the first container starts: no packet can leave the machine
+# whatever a container, podman or the SAM CLI tries. No registry is reachable, so the Lambda
+# base image is a local stand-in (test/sam-local/base-image/), built once per content hash.
+#
+#   npm run test:sam-local                  (needs root: podman runs rootful in the namespace)
+#   SAM_LOCAL_REPORT=out.json ...           also write vitest's JSON report there (.ci/run does)
+#   SAM_LOCAL_CACHE=dir ...                 where images and aws-lambda-ric are kept
+#                                           (default ~/.cache/todo-api/sam-local)
+#
+# Stops everything it started by PID: sam, the podman service, the containers, dynalite; the
+# namespace goes with its last process.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$root"
+here="$root/test/sam-local"
+
+# Inside the namespace: fixed addresses, since nothing else lives there.
+bridge=podman0 # netavark's default network "podman": 10.88.0.0/16, gateway 10.88.0.1
+gateway=10.88.0.1
+subnet_cidr=16
+ddb_port=8000
+api_port=3000
+base_image=public.ecr.aws/lambda/nodejs:24-x86_64 # what the SAM CLI asks for (x86_64)
+
+log() { echo "sam-local: $*"; }
+die() {
+  echo "sam-local: $*" >&2
+  exit 1
+}
+
+outside() {
+  [ "$(id -u)" -eq 0 ] || die "needs root (rootful podman inside a network namespace of its own)"
+  local tool missing=()
+  for tool in podman:podman runc:runc busybox:busybox-static unshare:util-linux ip:iproute2 \
+    iptables:iptables curl:curl; do
+    command -v "${tool%%:*}" >/dev/null 2>&1 || [ -x "/bin/${tool%%:*}" ] || missing+=("${tool#*:}")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    if [ -n "${CI:-}" ]; then
+      log "installing ${missing[*]}"
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    else
+      die "missing: apt-get install -y ${missing[*]}"
+    fi
+  fi
+
+  bash scripts/aws-tools.sh >/dev/null
+  local start=$SECONDS
+  # npm run puts node_modules/.bin (esbuild, Node 24) on PATH, which sam build's esbuild needs.
+  rm -rf .aws-sam/build
+  SAM_CLI_TELEMETRY=0 npm run --silent sam:build >/dev/null
+  log "sam build: $((SECONDS - start)) s"
+
+  cache="${SAM_LOCAL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/todo-api/sam-local}"
+  mkdir -p "$cache"
+  local node_binary
+  node_binary="$(readlink -f node_modules/.bin/node)"
+  # The image's content hash: the fixture's files and every binary copied into it.
+  image_hash=$(
+    {
+      sha256sum "$here"/base-image/* | sed "s|$here/||"
+      sha256sum "$node_binary" /bin/busybox | cut -d' ' -f1
+      ldd "$node_binary" | grep -o '/[^ ]*' | sort -u | xargs -r sha256sum | cut -d' ' -f1
+    } | sha256sum | cut -c1-16
+  )
+  image_tar="$cache/base-image-$image_hash.tar"
+  if [ ! -f "$image_tar" ]; then
+    start=$SECONDS
+    rm -f "$cache"/base-image-*.tar
+    bash "$here/base-image/build-rootfs.sh" "$image_tar.partial" "$cache" "$node_binary"
+    mv "$image_tar.partial" "$image_tar"
+    log "base image rootfs $image_hash: $((SECONDS - start)) s"
+  fi
+
+  work="$(mktemp -d /tmp/todo-api-sam-local.XXXXXX)"
+  export cache image_hash image_tar work
+  # One run at a time on a machine: podman's run-time directories are fixed paths.
+  exec 9>"$cache/run.lock"
+  flock -w 600 9 || die "another npm run test:sam-local holds $cache/run.lock"
+  # A network namespace (and a mount namespace, so podman's mounts stay inside) that ends with
+  # its last process.
+  local status=0
+  unshare --net --mount --propagation private --fork -- bash "$0" --inside || status=$?
+  rm -rf "$work"
+  return $status
+}
+
+# --- inside the namespace -------------------------------------------------------------------
+
+pids=()
+cleanup() {
+  local status=$?
+  set +e
+  if [ -n "${sam_pid:-}" ] && kill -0 "$sam_pid" 2>/dev/null; then
+    kill -TERM "$sam_pid"
+    wait "$sam_pid" 2>/dev/null
+  fi
+  # Our podman keeps its containers in our own storage: every one of them is ours.
+  if [ -S "${socket:-/nonexistent}" ]; then
+    local ids
+    ids=$(podman_cmd ps -aq 2>/dev/null)
+    [ -n "$ids" ] && podman_cmd rm -f -t 1 $ids >/dev/null 2>&1
+  fi
+  local pid
+  for pid in "${pids[@]}"; do
+    kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+  done
+  # Whatever still runs in this namespace was started here (conmon runs `podman container
+  # cleanup` as a container ends): a few seconds to finish, then it is stopped.
+  local deadline=$((SECONDS + 10)) left
+  while left=$(namespace_processes) && [ -n "$left" ] && [ $SECONDS -lt $deadline ]; do
+    sleep 0.5
+  done
+  for pid in $(namespace_processes); do
+    log "stopping a leftover process in the namespace: $pid $(tr '\0' ' ' <"/proc/$pid/cmdline" | sed "s/^podman .*--events-backend file /podman … /" | cut -c1-200)"
+    kill -KILL "$pid" 2>/dev/null
+  done
+  if [ -n "${work:-}" ] && [ -d "$work" ]; then
+    rm -rf "$root/.build/sam-local/logs"
+    mkdir -p "$root/.build/sam-local/logs"
+    cp "$work"/*.log "$root/.build/sam-local/logs/" 2>/dev/null
+  fi
+  exit "$status"
+}
+
+# The processes in this network namespace but this shell and unshare (our parent, waiting).
+namespace_processes() {
+  local ours other pid
+  ours=$(readlink /proc/$$/ns/net)
+  for other in /proc/[0-9]*; do
+    pid=${other#/proc/}
+    [ "$pid" = $$ ] || [ "$pid" = "$PPID" ] || [ "$pid" = "$BASHPID" ] && continue
+    [ "$(readlink "$other/ns/net" 2>/dev/null)" = "$ours" ] && echo "$pid"
+  done
+}
+
+podman_cmd() { podman "${podman_args[@]}" "$@"; }
+
+
+wait_for() { # description seconds command...
+  local what=$1 limit=$2
+  shift 2
+  local deadline=$((SECONDS + limit))
+  until "$@" >/dev/null 2>&1; do
+    if [ $SECONDS -ge $deadline ]; then
+      echo "sam-local: $what did not come up within $limit s" >&2
+      return 1
+    fi
+    sleep 0.2
+  done
+}
+
+# Fails at once (exit) when sam has died, so a broken start does not wait out the deadline.
+sam_answers() {
+  kill -0 "$sam_pid" 2>/dev/null || {
+    echo "sam-local: sam local start-api exited:" >&3
+    tail -40 "$work/sam.log" >&3
+    exit 1
+  }
+  curl -sf "http://127.0.0.1:$api_port/todos?limit=1"
+}
+
+inside() {
+  exec 3>&2 # stderr for what runs under wait_for
+  # Our own podman storage (images kept across runs in the cache), apart from any other podman
+  # on the machine. Its run-time directories are fixed paths, since podman's database records
+  # them; the lock in outside() keeps two runs apart.
+  podman_args=(--root "$cache/podman/root" --runroot /run/todo-api-sam-local/storage
+    --tmpdir /run/todo-api-sam-local/libpod
+    --storage-driver overlay --cgroup-manager cgroupfs --events-backend file)
+  trap cleanup EXIT
+  ip link set lo up
+  # podman's default bridge, made here so that it exists (and is checked) before any container
+  # and dynalite can listen on its gateway address; netavark reuses it.
+  ip link add "$bridge" type bridge
+  ip addr add "$gateway/$subnet_cidr" dev "$bridge"
+  ip link set "$bridge" up
+  bash "$here/check-isolated.sh" "$bridge" "$gateway/$subnet_cidr" || exit 1
+
+  # Rootful podman as this sandbox allows it: runc (crun refuses the hybrid cgroups here) and
+  # explicit ulimits (runc may not set podman's defaults here: nofile above our hard limit, and
+  # an nproc of 96363 or 65536 were refused where 4096 is not).
+  local nofile
+  nofile=$(ulimit -Hn)
+  [ "$nofile" = unlimited ] && nofile=65536
+  export CONTAINERS_CONF="$work/containers.conf"
+  cat >"$CONTAINERS_CONF" <<EOF
+[containers]
+default_ulimits = ["nofile=$nofile:$nofile", "nproc=4096:4096"]
+[engine]
+runtime = "runc"
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+[network]
+network_backend = "netavark"
+EOF
+  mkdir -p "$cache/podman/root"
+  socket="$work/podman.sock"
+  podman "${podman_args[@]}" system service --time=0 "unix://$socket" >"$work/podman.log" 2>&1 &
+  pids+=($!)
+  wait_for "podman service" 30 test -S "$socket" || exit 1
+  export DOCKER_HOST="unix://$socket"
+
+  local start=$SECONDS
+  if [ "$(podman_cmd image inspect --format '{{ index .Labels "todo-api.fixture-hash" }}' "$base_image" 2>/dev/null)" != "$image_hash" ]; then
+    podman_cmd rmi -f "$base_image" >/dev/null 2>&1 || true
+    podman_cmd import \
+      --change 'ENV LAMBDA_TASK_ROOT=/var/task' \
+      --change 'ENV LAMBDA_RUNTIME_DIR=/var/runtime' \
+      --change 'ENV LANG=en_US.UTF-8' \
+      --change 'ENV TZ=:UTC' \
+      --change 'ENV PATH=/var/lang/bin:/usr/local/bin:/usr/bin:/bin:/opt/bin' \
+      --change 'ENV LD_LIBRARY_PATH=/var/lang/lib:/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib' \
+      --change 'WORKDIR /var/task' \
+      --change 'ENTRYPOINT ["/lambda-entrypoint.sh"]' \
+      --change "LABEL todo-api.fixture-hash=$image_hash" \
+      "$image_tar" "$base_image" >/dev/null
+    log "base image imported: $((SECONDS - start)) s"
+  fi
+
+  node_modules/.bin/dynalite --host "$gateway" --port "$ddb_port" --createTableMs 0 \
+    >"$work/dynalite.log" 2>&1 &
+  pids+=($!)
+  wait_for "dynalite" 30 curl -s "http://$gateway:$ddb_port" || exit 1
+  DDB_ENDPOINT="http://$gateway:$ddb_port" node_modules/.bin/node scripts/seed.ts >/dev/null
+
+  # The project's env file, with the function pointed at dynalite on the bridge's gateway.
+  local env_file="$work/env.json"
+  node_modules/.bin/node -e '
+    const [file, out, endpoint] = process.argv.slice(1);
+    const env = JSON.parse(require("node:fs").readFileSync(file, "utf8"));
+    env.TodoFunction.DDB_ENDPOINT = endpoint;
+    require("node:fs").writeFileSync(out, JSON.stringify(env, null, 2));
+  ' env_local.json "$env_file" "http://host.containers.internal:$ddb_port"
+
+  start=$SECONDS
+  SAM_CLI_TELEMETRY=0 .venv/bin/sam local start-api \
+    --template .aws-sam/build/template.yaml \
+    --env-vars "$env_file" \
+    --parameter-overrides Architecture=x86_64 \
+    --warm-containers EAGER \
+    --skip-pull-image \
+    --host 127.0.0.1 --port "$api_port" \
+    >"$work/sam.log" 2>&1 &
+  sam_pid=$!
+  if ! wait_for "sam local start-api" 240 sam_answers; then
+    tail -40 "$work/sam.log" >&2
+    exit 1
+  fi
+  log "sam local start-api ready (containers warm): $((SECONDS - start)) s"
+
+  local report_args=()
+  [ -n "${SAM_LOCAL_REPORT:-}" ] && report_args=(--reporter=default --reporter=json "--outputFile.json=$SAM_LOCAL_REPORT")
+  local status=0
+  PRODUCT_API_URL="http://127.0.0.1:$api_port" node_modules/.bin/vitest run \
+    test/runtime/product.test.ts "${report_args[@]}" || status=$?
+  if [ $status -ne 0 ]; then
+    log "sam local's log (last 60 lines):"
+    tail -60 "$work/sam.log" >&2
+  fi
+  # Still nothing but loopback and the bridge (now with the containers' veths on it).
+  bash "$here/check-isolated.sh" "$bridge" "$gateway/$subnet_cidr" --bridge-ports || status=1
+  return $status
+}
+
+if [ "${1:-}" = "--inside" ]; then
+  inside
+else
+  outside
+fi
