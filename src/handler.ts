@@ -3,6 +3,7 @@
 import { createApp } from "./app.ts";
 import { configFromEnvironment } from "./config.ts";
 import { createLogger } from "./http/logger.ts";
+import { HttpProblem, plainProblem, retryAfterSeconds } from "./http/problem.ts";
 import { createDocumentClient } from "./todos/dynamodb-client.ts";
 import { DynamoDbTodoStore } from "./todos/dynamodb-todo-store.ts";
 import { PageTokenCodec } from "./todos/page-token.ts";
@@ -14,11 +15,26 @@ const documentClient = createDocumentClient({
   region: config.region,
 });
 
-export const handler = createApp({
+const logger = createLogger(config.logLevel);
+const app = createApp({
   todos: new TodoService(
     new DynamoDbTodoStore(documentClient, config.tableName),
     new PageTokenCodec(config.pageTokenKey),
   ),
-  logger: createLogger(config.logLevel),
+  logger,
   allowedOrigins: config.allowedOrigins,
 });
+if (config.refusal) logger.error("refusing every request", { reason: config.refusal });
+
+// A refused configuration answers every request 503 through the app's own error path (problem
+// +json, security headers, CORS, the request log), its detail naming the fix.
+export const handler = config.refusal
+  ? app.use({
+      before: () => {
+        throw new HttpProblem(
+          { ...plainProblem(503, config.refusal as string), type: "/problems/service-unavailable" },
+          { "Retry-After": String(retryAfterSeconds) },
+        );
+      },
+    })
+  : app;
