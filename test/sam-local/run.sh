@@ -28,6 +28,7 @@ gateway=10.88.0.1
 subnet_cidr=16
 ddb_port=8000
 api_port=3000
+refusing_port=3001
 base_image=public.ecr.aws/lambda/nodejs:24-x86_64 # what the SAM CLI asks for (x86_64)
 
 log() { echo "sam-local: $*"; }
@@ -96,20 +97,20 @@ outside() {
 # --- inside the namespace -------------------------------------------------------------------
 
 pids=()
+sam_pids=()
 cleanup() {
   local status=$?
   set +e
-  if [ -n "${sam_pid:-}" ] && kill -0 "$sam_pid" 2>/dev/null; then
-    kill -TERM "$sam_pid"
-    wait "$sam_pid" 2>/dev/null
-  fi
+  local pid
+  for pid in "${sam_pids[@]}"; do
+    kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+  done
   # Our podman keeps its containers in our own storage: every one of them is ours.
   if [ -S "${socket:-/nonexistent}" ]; then
     local ids
     ids=$(podman_cmd ps -aq 2>/dev/null)
     [ -n "$ids" ] && podman_cmd rm -f -t 1 $ids >/dev/null 2>&1
   fi
-  local pid
   for pid in "${pids[@]}"; do
     kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
   done
@@ -158,14 +159,29 @@ wait_for() { # description seconds command...
   done
 }
 
-# Fails at once (exit) when sam has died, so a broken start does not wait out the deadline.
-sam_answers() {
-  kill -0 "$sam_pid" 2>/dev/null || {
-    echo "sam-local: sam local start-api exited:" >&3
-    tail -40 "$work/sam.log" >&3
+# sam local start-api NAME PORT ENV_FILE [more options], in the background (its log: sam-NAME.log).
+start_sam() {
+  local name=$1 port=$2 env_file=$3
+  shift 3
+  SAM_CLI_TELEMETRY=0 .venv/bin/sam local start-api \
+    --template .aws-sam/build/template.yaml \
+    --env-vars "$env_file" \
+    --parameter-overrides Architecture=x86_64 \
+    --skip-pull-image \
+    --host 127.0.0.1 --port "$port" "$@" \
+    >"$work/sam-$name.log" 2>&1 &
+  sam_pids+=($!)
+}
+
+# True once sam on PORT gives any HTTP answer; exits at once when that sam (PID) has died, so
+# a broken start does not wait out the deadline.
+sam_answers() { # name pid port
+  kill -0 "$2" 2>/dev/null || {
+    echo "sam-local: sam local start-api ($1) exited:" >&3
+    tail -40 "$work/sam-$1.log" >&3
     exit 1
   }
-  curl -sf "http://127.0.0.1:$api_port/todos?limit=1"
+  [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$3/todos?limit=1")" != 000 ]
 }
 
 inside() {
@@ -232,39 +248,38 @@ EOF
   wait_for "dynalite" 30 curl -s "http://$gateway:$ddb_port" || exit 1
   DDB_ENDPOINT="http://$gateway:$ddb_port" node_modules/.bin/node scripts/seed.ts >/dev/null
 
-  # The project's env file, with the function pointed at dynalite on the bridge's gateway.
-  local env_file="$work/env.json"
+  # The project's env file, with the function pointed at dynalite on the bridge's gateway; and
+  # the same without an endpoint, as when a user forgets --env-vars (the function must refuse).
   node_modules/.bin/node -e '
-    const [file, out, endpoint] = process.argv.slice(1);
-    const env = JSON.parse(require("node:fs").readFileSync(file, "utf8"));
-    env.TodoFunction.DDB_ENDPOINT = endpoint;
-    require("node:fs").writeFileSync(out, JSON.stringify(env, null, 2));
-  ' env_local.json "$env_file" "http://host.containers.internal:$ddb_port"
+    const fs = require("node:fs");
+    const [file, dir, endpoint] = process.argv.slice(1);
+    const env = JSON.parse(fs.readFileSync(file, "utf8"));
+    for (const [name, value] of [["env.json", endpoint], ["env-no-endpoint.json", ""]]) {
+      env.TodoFunction.DDB_ENDPOINT = value;
+      fs.writeFileSync(`${dir}/${name}`, JSON.stringify(env, null, 2));
+    }
+  ' env_local.json "$work" "http://host.containers.internal:$ddb_port"
 
   start=$SECONDS
-  SAM_CLI_TELEMETRY=0 .venv/bin/sam local start-api \
-    --template .aws-sam/build/template.yaml \
-    --env-vars "$env_file" \
-    --parameter-overrides Architecture=x86_64 \
-    --warm-containers EAGER \
-    --skip-pull-image \
-    --host 127.0.0.1 --port "$api_port" \
-    >"$work/sam.log" 2>&1 &
-  sam_pid=$!
-  if ! wait_for "sam local start-api" 240 sam_answers; then
-    tail -40 "$work/sam.log" >&2
-    exit 1
-  fi
-  log "sam local start-api ready (containers warm): $((SECONDS - start)) s"
+  start_sam api "$api_port" "$work/env.json" --warm-containers EAGER
+  local api_pid=${sam_pids[-1]}
+  start_sam refusing "$refusing_port" "$work/env-no-endpoint.json" --warm-containers EAGER
+  local refusing_pid=${sam_pids[-1]}
+  wait_for "sam local start-api" 240 sam_answers api "$api_pid" "$api_port" || exit 1
+  wait_for "sam local start-api (no endpoint)" 240 \
+    sam_answers refusing "$refusing_pid" "$refusing_port" || exit 1
+  log "sam local start-api ready, containers warm: $((SECONDS - start)) s"
 
   local report_args=()
   [ -n "${SAM_LOCAL_REPORT:-}" ] && report_args=(--reporter=default --reporter=json "--outputFile.json=$SAM_LOCAL_REPORT")
   local status=0
-  PRODUCT_API_URL="http://127.0.0.1:$api_port" node_modules/.bin/vitest run \
-    test/runtime/product.test.ts "${report_args[@]}" || status=$?
+  PRODUCT_API_URL="http://127.0.0.1:$api_port" \
+    SAM_LOCAL_REFUSING_URL="http://127.0.0.1:$refusing_port" \
+    node_modules/.bin/vitest run --config test/sam-local/vitest.config.ts "${report_args[@]}" ||
+    status=$?
   if [ $status -ne 0 ]; then
     log "sam local's log (last 60 lines):"
-    tail -60 "$work/sam.log" >&2
+    tail -60 "$work/sam-api.log" >&2
   fi
   # Still nothing but loopback and the bridge (now with the containers' veths on it).
   bash "$here/check-isolated.sh" "$bridge" "$gateway/$subnet_cidr" --bridge-ports || status=1
