@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # npm run test:sam-local: the product's end-to-end HTTP tests (test/runtime/product.test.ts)
 # against the real `sam local start-api` of the SAM CLI, serving `sam build`'s output of
-# template.yaml through podman's Docker API, with dynalite as DynamoDB.
+# template.yaml through podman's Docker API, as README's "With Docker and the SAM CLI" says:
+# --warm-containers EAGER, --parameter-overrides Architecture=x86_64, env_host.json with
+# --add-host host.docker.internal:<the bridge's gateway>, where dynalite listens. A second
+# sam, given env_local.json with its DDB_ENDPOINT emptied, must refuse every request
+# (test/sam-local/refusal.sam-test.ts). Both run in test/sam-local/vitest.config.ts.
 #
 # Network safety: everything runs in a network namespace this script makes (`unshare --net`),
 # with nothing in it but loopback and podman's bridge, which this script creates itself and
@@ -10,6 +14,8 @@
 # base image is a local stand-in (test/sam-local/base-image/), built once per content hash.
 #
 #   npm run test:sam-local                  (needs root: podman runs rootful in the namespace)
+#   npm run test:sam-local -- --latency     instead of the tests: per-request latency of sam
+#                                           (default and --warm-containers EAGER) and npm start
 #   SAM_LOCAL_REPORT=out.json ...           also write vitest's JSON report there (.ci/run does)
 #   SAM_LOCAL_CACHE=dir ...                 where images and aws-lambda-ric are kept
 #                                           (default ~/.cache/todo-api/sam-local)
@@ -53,6 +59,11 @@ outside() {
     fi
   fi
 
+  # One run at a time on a machine: podman's run-time directories are fixed paths.
+  mkdir -p /run/todo-api-sam-local
+  exec 9>/run/todo-api-sam-local/run.lock
+  flock -w 600 9 || die "another npm run test:sam-local holds /run/todo-api-sam-local/run.lock"
+
   bash scripts/aws-tools.sh >/dev/null
   local start=$SECONDS
   # npm run puts node_modules/.bin (esbuild, Node 24) on PATH, which sam build's esbuild needs.
@@ -82,10 +93,7 @@ outside() {
   fi
 
   work="$(mktemp -d /tmp/todo-api-sam-local.XXXXXX)"
-  export cache image_hash image_tar work
-  # One run at a time on a machine: podman's run-time directories are fixed paths.
-  exec 9>"$cache/run.lock"
-  flock -w 600 9 || die "another npm run test:sam-local holds $cache/run.lock"
+  export cache image_hash image_tar work mode
   # A network namespace (and a mount namespace, so podman's mounts stay inside) that ends with
   # its last process.
   local status=0
@@ -145,7 +153,6 @@ namespace_processes() {
 
 podman_cmd() { podman "${podman_args[@]}" "$@"; }
 
-
 wait_for() { # description seconds command...
   local what=$1 limit=$2
   shift 2
@@ -182,6 +189,24 @@ sam_answers() { # name pid port
     exit 1
   }
   [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$3/todos?limit=1")" != 000 ]
+}
+
+# The same API served by sam without warm containers (a container per request), by the warm
+# one above, and by npm start: the per-request latency of each, printed.
+measure_latency() {
+  local cold_port=3002 npm_port=3003
+  start_sam per-request "$cold_port" env_host.json --add-host "host.docker.internal:$gateway"
+  local cold_pid=${sam_pids[-1]}
+  node_modules/.bin/node scripts/local/cli.ts --host 127.0.0.1 --port "$npm_port" --ddb-port 8003 \
+    --in-memory --no-watch >"$work/npm-start.log" 2>&1 &
+  pids+=($!)
+  wait_for "sam local start-api (per request)" 240 \
+    sam_answers per-request "$cold_pid" "$cold_port" || exit 1
+  wait_for "npm start" 60 curl -s "http://127.0.0.1:$npm_port/todos" || exit 1
+  node_modules/.bin/node test/sam-local/latency.ts "${LATENCY_REQUESTS:-20}" \
+    "sam local start-api (default)=http://127.0.0.1:$cold_port" \
+    "sam local start-api --warm-containers EAGER=http://127.0.0.1:$api_port" \
+    "npm start=http://127.0.0.1:$npm_port"
 }
 
 inside() {
@@ -248,20 +273,21 @@ EOF
   wait_for "dynalite" 30 curl -s "http://$gateway:$ddb_port" || exit 1
   DDB_ENDPOINT="http://$gateway:$ddb_port" node_modules/.bin/node scripts/seed.ts >/dev/null
 
-  # The project's env file, with the function pointed at dynalite on the bridge's gateway; and
-  # the same without an endpoint, as when a user forgets --env-vars (the function must refuse).
+  # The README's own env file for a DynamoDB on the host (env_host.json: host.docker.internal,
+  # which --add-host names as the bridge's gateway, where dynalite listens), and env_local.json
+  # with its endpoint emptied, as when a user forgets --env-vars (the function must refuse).
+  [ "$(node_modules/.bin/node -p 'require("./env_host.json").TodoFunction.DDB_ENDPOINT')" = \
+    "http://host.docker.internal:$ddb_port" ] || die "env_host.json does not name host.docker.internal:$ddb_port"
   node_modules/.bin/node -e '
     const fs = require("node:fs");
-    const [file, dir, endpoint] = process.argv.slice(1);
-    const env = JSON.parse(fs.readFileSync(file, "utf8"));
-    for (const [name, value] of [["env.json", endpoint], ["env-no-endpoint.json", ""]]) {
-      env.TodoFunction.DDB_ENDPOINT = value;
-      fs.writeFileSync(`${dir}/${name}`, JSON.stringify(env, null, 2));
-    }
-  ' env_local.json "$work" "http://host.containers.internal:$ddb_port"
+    const env = JSON.parse(fs.readFileSync("env_local.json", "utf8"));
+    env.TodoFunction.DDB_ENDPOINT = "";
+    fs.writeFileSync(process.argv[1], JSON.stringify(env, null, 2));
+  ' "$work/env-no-endpoint.json"
 
   start=$SECONDS
-  start_sam api "$api_port" "$work/env.json" --warm-containers EAGER
+  start_sam api "$api_port" env_host.json --warm-containers EAGER \
+    --add-host "host.docker.internal:$gateway"
   local api_pid=${sam_pids[-1]}
   start_sam refusing "$refusing_port" "$work/env-no-endpoint.json" --warm-containers EAGER
   local refusing_pid=${sam_pids[-1]}
@@ -269,6 +295,11 @@ EOF
   wait_for "sam local start-api (no endpoint)" 240 \
     sam_answers refusing "$refusing_pid" "$refusing_port" || exit 1
   log "sam local start-api ready, containers warm: $((SECONDS - start)) s"
+
+  if [ "$mode" = latency ]; then
+    measure_latency
+    return
+  fi
 
   local report_args=()
   [ -n "${SAM_LOCAL_REPORT:-}" ] && report_args=(--reporter=default --reporter=json "--outputFile.json=$SAM_LOCAL_REPORT")
@@ -286,8 +317,9 @@ EOF
   return $status
 }
 
-if [ "${1:-}" = "--inside" ]; then
-  inside
-else
-  outside
-fi
+case "${1:-}" in
+  --inside) inside ;;
+  --latency) mode=latency outside ;;
+  "") mode=test outside ;;
+  *) die "usage: run.sh [--latency]" ;;
+esac
