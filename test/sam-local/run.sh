@@ -252,7 +252,9 @@ EOF
 
   local start=$SECONDS
   if [ "$(podman_cmd image inspect --format '{{ index .Labels "todo-api.fixture-hash" }}' "$base_image" 2>/dev/null)" != "$image_hash" ]; then
-    podman_cmd rmi -f "$base_image" >/dev/null 2>&1 || true
+    # Every image goes: the SAM CLI reuses its emulation image (ours + its runtime emulator)
+    # while one exists, so one built on the old base would outlive it.
+    podman_cmd rmi -a -f >/dev/null 2>&1 || true
     podman_cmd import \
       --change 'ENV LAMBDA_TASK_ROOT=/var/task' \
       --change 'ENV LAMBDA_RUNTIME_DIR=/var/runtime' \
