@@ -97,7 +97,7 @@ outside() {
   # A network namespace (and a mount namespace, so podman's mounts stay inside) that ends with
   # its last process.
   local status=0
-  unshare --net --mount --propagation private --fork -- bash "$0" --inside || status=$?
+  unshare --net --mount --propagation private --fork -- bash "$here/run.sh" --inside || status=$?
   rm -rf "$work"
   return $status
 }
