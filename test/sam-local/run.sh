@@ -44,6 +44,7 @@ die() {
 }
 
 outside() {
+  run_start=$SECONDS
   [ "$(id -u)" -eq 0 ] || die "needs root (rootful podman inside a network namespace of its own)"
   local tool missing=()
   for tool in podman:podman runc:runc busybox:busybox-static unshare:util-linux ip:iproute2 \
@@ -98,7 +99,16 @@ outside() {
   # its last process.
   local status=0
   unshare --net --mount --propagation private --fork -- bash "$here/run.sh" --inside || status=$?
+  # The namespace ends with its last process: none may be left.
+  local netns other
+  netns=$(cat "$work/netns" 2>/dev/null || true)
+  for other in /proc/[0-9]*; do
+    [ -n "$netns" ] && [ "$(readlink "$other/ns/net" 2>/dev/null)" = "$netns" ] || continue
+    echo "sam-local: process ${other#/proc/} is still in the network namespace $netns" >&2
+    status=1
+  done
   rm -rf "$work"
+  log "network namespace $netns gone; $((SECONDS - run_start)) s in all"
   return $status
 }
 
@@ -218,6 +228,7 @@ inside() {
     --tmpdir /run/todo-api-sam-local/libpod
     --storage-driver overlay --cgroup-manager cgroupfs --events-backend file)
   trap cleanup EXIT
+  readlink /proc/$$/ns/net >"$work/netns"
   ip link set lo up
   # podman's default bridge, made here so that it exists (and is checked) before any container
   # and dynalite can listen on its gateway address; netavark reuses it.
