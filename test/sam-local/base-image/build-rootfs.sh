@@ -29,7 +29,12 @@ if [ ! -f "$ric_dir/node_modules/aws-lambda-ric/rapid-client.node" ]; then
   rm -rf "$ric_dir"
   mkdir -p "$ric_dir"
   cp "$here/package.json" "$here/package-lock.json" "$ric_dir/"
-  (cd "$ric_dir" && env PATH=/usr/local/bin:/usr/bin:/bin npm ci --no-audit --no-fund --loglevel=error)
+  system_path=/usr/local/bin:/usr/bin:/bin
+  env PATH="$system_path" sh -c 'command -v npm && [ -d /usr/include/node ]' >/dev/null || {
+    echo "base image: needs the system's npm and Node headers (Debian: apt-get install nodejs npm)" >&2
+    exit 1
+  }
+  (cd "$ric_dir" && env PATH="$system_path" npm ci --no-audit --no-fund --loglevel=error)
 fi
 
 rootfs=$(mktemp -d)
