@@ -1,15 +1,20 @@
 // The product's own template and Lambda (src/handler.ts) over the local runtime: every
-// route of openapi.yaml, and a typed client generated from the contract.
+// route of openapi.yaml, and a typed client generated from the contract. With PRODUCT_API_URL
+// set, the same tests go to an API served by something else (npm run test:sam-local points
+// them at the SAM CLI's `sam local start-api`).
 
 import createClient from "openapi-fetch";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { paths } from "../../generated/types.ts";
 import { productOptions, type StartedRuntime, startRuntime } from "./helpers.ts";
 
-let runtime: StartedRuntime;
+let runtime: Pick<StartedRuntime, "url" | "close">;
 
 beforeAll(async () => {
-  runtime = await startRuntime(productOptions());
+  const externalUrl = process.env.PRODUCT_API_URL;
+  runtime = externalUrl
+    ? { url: externalUrl.replace(/\/$/, ""), close: async () => {} }
+    : await startRuntime(productOptions());
 }, 60_000);
 
 afterAll(async () => {
