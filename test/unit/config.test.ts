@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { configFromEnvironment } from "../../src/config.ts";
-import { apiGatewayEvent, lambdaContext } from "../support/api-gateway-event.ts";
+import { apiGatewayEvent, lambdaContext } from "../support/lambda-events.ts";
 
 it("reads the template's variables, with AWS as the default endpoint", () => {
   const config = configFromEnvironment({
