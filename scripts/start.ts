@@ -6,4 +6,6 @@ import { seedSampleTodos } from "./seed.ts";
 await runCli(process.argv.slice(2), {
   command: "npm start --",
   seed: { description: "sample todos", run: seedSampleTodos },
+  tokenCommand:
+    'TOKEN=$(npm run -s token -- alice)   (for curl: -H "Authorization: Bearer $TOKEN")',
 });
