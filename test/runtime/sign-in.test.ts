@@ -3,11 +3,13 @@
 // Cognito authorizer guards an echo function that answers with requestContext.authorizer):
 // the emulation is generic. Every refusal of the authorizer is covered in test/auth/; here
 // they go through the runtime's request path and the template's GatewayResponses.
-import { readFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { decodeJwt } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
 import { freePort } from "../../scripts/bench/free-port.ts";
+import { localOpenApiYaml } from "../../scripts/local/docs.ts";
 import {
   devToken,
   type PreparedIssuer,
@@ -249,6 +251,65 @@ describe("the issuer's keys", () => {
       expect((await fetch(`${plain.url}/auth/.well-known/jwks.json`)).status).toBe(403);
     } finally {
       await plain.close();
+    }
+  });
+});
+
+describe("the contract Swagger UI gets", () => {
+  it("points the OAuth and OpenID Connect URLs at the local issuer on the browser's origin", async () => {
+    const [dir, remove] = await scratchDir("sign-in-docs");
+    try {
+      const contract = join(dir, "openapi.yaml");
+      await writeFile(
+        contract,
+        `openapi: 3.1.0
+info: { title: t, version: "1" }
+servers: [{ url: "https://api.example.com/v1" }]
+paths: {}
+components:
+  securitySchemes:
+    signIn:
+      type: oauth2
+      flows:
+        authorizationCode:
+          authorizationUrl: https://example.auth.us-east-1.amazoncognito.com/oauth2/authorize
+          tokenUrl: https://example.auth.us-east-1.amazoncognito.com/oauth2/token
+          scopes: { todos/read: Read }
+    openId:
+      type: openIdConnect
+      openIdConnectUrl: https://cognito-idp.us-east-1.amazonaws.com/pool/.well-known/openid-configuration
+    apiKey:
+      type: apiKey
+      in: header
+      name: X-Api-Key
+`,
+      );
+      const served = parse(await localOpenApiYaml(contract, "http://localhost:3500", "/auth"));
+      expect(served.servers).toEqual([
+        { url: "http://localhost:3500", description: "This local runtime (npm start)" },
+      ]);
+      expect(served.components.securitySchemes).toEqual({
+        signIn: {
+          type: "oauth2",
+          flows: {
+            authorizationCode: {
+              authorizationUrl: "http://localhost:3500/auth/oauth2/authorize",
+              tokenUrl: "http://localhost:3500/auth/oauth2/token",
+              scopes: { "todos/read": "Read" },
+            },
+          },
+        },
+        openId: {
+          type: "openIdConnect",
+          openIdConnectUrl: "http://localhost:3500/auth/.well-known/openid-configuration",
+        },
+        apiKey: { type: "apiKey", in: "header", name: "X-Api-Key" },
+      });
+      // Without a local sign-in the schemes are left as the contract says.
+      const unsigned = parse(await localOpenApiYaml(contract, "http://localhost:3500"));
+      expect(unsigned.components.securitySchemes.openId.openIdConnectUrl).toMatch(/^https:/);
+    } finally {
+      await remove();
     }
   });
 });
