@@ -76,7 +76,7 @@ export interface components {
             title: string;
             /**
              * Format: uri-reference
-             * @description Identifies the kind of problem: `about:blank` when the status says it all, otherwise one of `/problems/validation-error`, `/problems/precondition-failed`, `/problems/idempotency-key-in-use`, `/problems/idempotency-key-reused`, `/problems/service-unavailable`.
+             * @description Identifies the kind of problem: `about:blank` when the status says it all, otherwise one of `/problems/validation-error`, `/problems/insufficient-scope`, `/problems/precondition-failed`, `/problems/idempotency-key-in-use`, `/problems/idempotency-key-reused`, `/problems/service-unavailable`.
              */
             type: string;
         };
@@ -153,6 +153,24 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /** @description The access token does not carry the scope this operation needs. */
+        Forbidden: {
+            headers: {
+                "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "/problems/insufficient-scope",
+                 *       "title": "The access token lacks a scope this operation needs",
+                 *       "status": 403,
+                 *       "detail": "This operation needs the scope todos/write."
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
         /** @description A request with this Idempotency-Key is still being processed. */
         IdempotencyConflict: {
             headers: {
@@ -187,7 +205,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description No todo has this id. */
+        /** @description No todo of yours has this id. */
         NotFound: {
             headers: {
                 [name: string]: unknown;
@@ -257,6 +275,24 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /** @description No access token, or one that is not valid here (malformed, expired, not yet valid, badly signed, of another issuer or client, or an ID token). Sign in again. */
+        Unauthorized: {
+            headers: {
+                "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "about:blank",
+                 *       "title": "Unauthorized",
+                 *       "status": 401,
+                 *       "detail": "Sign in and send the access token as Authorization Bearer."
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
         /** @description The body is not sent as application/json. */
         UnsupportedMediaType: {
             headers: {
@@ -321,6 +357,11 @@ export interface components {
          * @example 1
          */
         RetryAfter: number;
+        /**
+         * @description The RFC 6750 challenge: `Bearer` alone when the request carries no token or a bad one; with `error="insufficient_scope"` and the scope needed when the token lacks it.
+         * @example Bearer error="insufficient_scope", scope="todos/write"
+         */
+        WWWAuthenticate: string;
     };
     pathItems: never;
 }
@@ -367,6 +408,8 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };
@@ -402,6 +445,8 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             409: components["responses"]["IdempotencyConflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -445,6 +490,8 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -481,6 +528,8 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
@@ -513,6 +562,8 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             412: components["responses"]["PreconditionFailed"];
             503: components["responses"]["ServiceUnavailable"];
