@@ -33,7 +33,8 @@ export const operations: readonly OperationRoute[] = [
     "headerParameters": [],
     "responseHeaders": [
       "Retry-After",
-      "WWW-Authenticate"
+      "WWW-Authenticate",
+      "x-amzn-Remapped-WWW-Authenticate"
     ],
     "queryDefaults": {
       "limit": 20
@@ -56,7 +57,8 @@ export const operations: readonly OperationRoute[] = [
       "Idempotent-Replayed",
       "Location",
       "Retry-After",
-      "WWW-Authenticate"
+      "WWW-Authenticate",
+      "x-amzn-Remapped-WWW-Authenticate"
     ],
     "queryDefaults": {},
     "scopes": [
@@ -75,7 +77,8 @@ export const operations: readonly OperationRoute[] = [
     "responseHeaders": [
       "ETag",
       "Retry-After",
-      "WWW-Authenticate"
+      "WWW-Authenticate",
+      "x-amzn-Remapped-WWW-Authenticate"
     ],
     "queryDefaults": {},
     "scopes": [
@@ -94,7 +97,8 @@ export const operations: readonly OperationRoute[] = [
     "responseHeaders": [
       "ETag",
       "Retry-After",
-      "WWW-Authenticate"
+      "WWW-Authenticate",
+      "x-amzn-Remapped-WWW-Authenticate"
     ],
     "queryDefaults": {},
     "scopes": [
@@ -113,7 +117,8 @@ export const operations: readonly OperationRoute[] = [
     "responseHeaders": [
       "ETag",
       "Retry-After",
-      "WWW-Authenticate"
+      "WWW-Authenticate",
+      "x-amzn-Remapped-WWW-Authenticate"
     ],
     "queryDefaults": {},
     "scopes": [

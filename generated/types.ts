@@ -153,10 +153,11 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The access token does not carry the scope this operation needs. */
+        /** @description The access token does not carry the scope this operation needs. The function answers this one, and API Gateway REST renames a function's WWW-Authenticate header: behind it the challenge arrives as x-amzn-Remapped-WWW-Authenticate. */
         Forbidden: {
             headers: {
-                "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                "WWW-Authenticate": components["headers"]["InsufficientScope"];
+                "x-amzn-Remapped-WWW-Authenticate": components["headers"]["InsufficientScope"];
                 [name: string]: unknown;
             };
             content: {
@@ -348,6 +349,11 @@ export interface components {
          */
         IdempotentReplayed: "true";
         /**
+         * @description The RFC 6750 challenge naming the scope the operation needs (one of the two headers, as the answer reached you).
+         * @example Bearer error="insufficient_scope", scope="todos/write"
+         */
+        InsufficientScope: string;
+        /**
          * @description The path of the created todo.
          * @example /todos/0193a1b2-c3d4-7e5f-8a6b-7c8d9e0f1a2b
          */
@@ -358,8 +364,8 @@ export interface components {
          */
         RetryAfter: number;
         /**
-         * @description The RFC 6750 challenge: `Bearer` alone when the request carries no token or a bad one; with `error="insufficient_scope"` and the scope needed when the token lacks it.
-         * @example Bearer error="insufficient_scope", scope="todos/write"
+         * @description The RFC 6750 challenge of a request without a usable access token.
+         * @example Bearer
          */
         WWWAuthenticate: string;
     };
