@@ -17,6 +17,8 @@ export interface OperationRoute {
   responseHeaders: readonly string[];
   /** The contract's `default` of each query parameter that has one. */
   queryDefaults: Readonly<Record<string, unknown>>;
+  /** The scopes (its `security`) the caller's access token must carry, every one; none: open. */
+  scopes: readonly string[];
 }
 
 export const operations: readonly OperationRoute[] = [
@@ -30,11 +32,16 @@ export const operations: readonly OperationRoute[] = [
     ],
     "headerParameters": [],
     "responseHeaders": [
-      "Retry-After"
+      "Retry-After",
+      "WWW-Authenticate",
+      "x-amzn-Remapped-WWW-Authenticate"
     ],
     "queryDefaults": {
       "limit": 20
-    }
+    },
+    "scopes": [
+      "todos/read"
+    ]
   },
   {
     "operationId": "createTodo",
@@ -49,9 +56,14 @@ export const operations: readonly OperationRoute[] = [
       "ETag",
       "Idempotent-Replayed",
       "Location",
-      "Retry-After"
+      "Retry-After",
+      "WWW-Authenticate",
+      "x-amzn-Remapped-WWW-Authenticate"
     ],
-    "queryDefaults": {}
+    "queryDefaults": {},
+    "scopes": [
+      "todos/write"
+    ]
   },
   {
     "operationId": "getTodo",
@@ -64,9 +76,14 @@ export const operations: readonly OperationRoute[] = [
     ],
     "responseHeaders": [
       "ETag",
-      "Retry-After"
+      "Retry-After",
+      "WWW-Authenticate",
+      "x-amzn-Remapped-WWW-Authenticate"
     ],
-    "queryDefaults": {}
+    "queryDefaults": {},
+    "scopes": [
+      "todos/read"
+    ]
   },
   {
     "operationId": "updateTodo",
@@ -79,9 +96,14 @@ export const operations: readonly OperationRoute[] = [
     ],
     "responseHeaders": [
       "ETag",
-      "Retry-After"
+      "Retry-After",
+      "WWW-Authenticate",
+      "x-amzn-Remapped-WWW-Authenticate"
     ],
-    "queryDefaults": {}
+    "queryDefaults": {},
+    "scopes": [
+      "todos/write"
+    ]
   },
   {
     "operationId": "deleteTodo",
@@ -94,8 +116,13 @@ export const operations: readonly OperationRoute[] = [
     ],
     "responseHeaders": [
       "ETag",
-      "Retry-After"
+      "Retry-After",
+      "WWW-Authenticate",
+      "x-amzn-Remapped-WWW-Authenticate"
     ],
-    "queryDefaults": {}
+    "queryDefaults": {},
+    "scopes": [
+      "todos/write"
+    ]
   }
 ];

@@ -76,7 +76,7 @@ export interface components {
             title: string;
             /**
              * Format: uri-reference
-             * @description Identifies the kind of problem: `about:blank` when the status says it all, otherwise one of `/problems/validation-error`, `/problems/precondition-failed`, `/problems/idempotency-key-in-use`, `/problems/idempotency-key-reused`, `/problems/service-unavailable`.
+             * @description Identifies the kind of problem: `about:blank` when the status says it all, otherwise one of `/problems/validation-error`, `/problems/insufficient-scope`, `/problems/precondition-failed`, `/problems/idempotency-key-in-use`, `/problems/idempotency-key-reused`, `/problems/service-unavailable`.
              */
             type: string;
         };
@@ -153,6 +153,25 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /** @description The access token does not carry the scope this operation needs. The function answers this one, and API Gateway REST renames a function's WWW-Authenticate header: behind it the challenge arrives as x-amzn-Remapped-WWW-Authenticate. */
+        Forbidden: {
+            headers: {
+                "WWW-Authenticate": components["headers"]["InsufficientScope"];
+                "x-amzn-Remapped-WWW-Authenticate": components["headers"]["InsufficientScope"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "/problems/insufficient-scope",
+                 *       "title": "The access token lacks a scope this operation needs",
+                 *       "status": 403,
+                 *       "detail": "This operation needs the scope todos/write."
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
         /** @description A request with this Idempotency-Key is still being processed. */
         IdempotencyConflict: {
             headers: {
@@ -187,7 +206,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description No todo has this id. */
+        /** @description No todo of yours has this id. */
         NotFound: {
             headers: {
                 [name: string]: unknown;
@@ -257,6 +276,24 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /** @description No access token, or one that is not valid here (malformed, expired, not yet valid, badly signed, of another issuer or client, or an ID token). Sign in again. */
+        Unauthorized: {
+            headers: {
+                "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "about:blank",
+                 *       "title": "Unauthorized",
+                 *       "status": 401,
+                 *       "detail": "Sign in and send the access token as Authorization Bearer."
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
         /** @description The body is not sent as application/json. */
         UnsupportedMediaType: {
             headers: {
@@ -312,6 +349,11 @@ export interface components {
          */
         IdempotentReplayed: "true";
         /**
+         * @description The RFC 6750 challenge naming the scope the operation needs (one of the two headers, as the answer reached you).
+         * @example Bearer error="insufficient_scope", scope="todos/write"
+         */
+        InsufficientScope: string;
+        /**
          * @description The path of the created todo.
          * @example /todos/0193a1b2-c3d4-7e5f-8a6b-7c8d9e0f1a2b
          */
@@ -321,6 +363,11 @@ export interface components {
          * @example 1
          */
         RetryAfter: number;
+        /**
+         * @description The RFC 6750 challenge of a request without a usable access token.
+         * @example Bearer
+         */
+        WWWAuthenticate: string;
     };
     pathItems: never;
 }
@@ -367,6 +414,8 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             503: components["responses"]["ServiceUnavailable"];
         };
     };
@@ -402,6 +451,8 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             409: components["responses"]["IdempotencyConflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -445,6 +496,8 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -481,6 +534,8 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
@@ -513,6 +568,8 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             412: components["responses"]["PreconditionFailed"];
             503: components["responses"]["ServiceUnavailable"];

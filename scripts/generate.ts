@@ -28,11 +28,14 @@ interface Operation {
   responses?: Record<string, { headers?: JsonObject } | { $ref: string }>;
   parameters?: (Parameter | { $ref: string })[];
   requestBody?: { required?: boolean; content: Record<string, { schema: JsonObject }> };
+  security?: SecurityRequirement[];
 }
+type SecurityRequirement = Record<string, string[]>;
 
 const spec = parse(readFileSync(specPath, "utf8")) as {
   paths: Record<string, Record<string, Operation | unknown[]>>;
   components: JsonObject;
+  security?: SecurityRequirement[];
 };
 const httpMethods = ["get", "put", "post", "delete", "patch", "head", "options"];
 
@@ -84,8 +87,29 @@ interface OperationEntry {
   headerParameters: string[];
   responseHeaders: string[];
   queryDefaults: Record<string, unknown>;
+  scopes: string[];
 }
 const operations: OperationEntry[] = [];
+
+// The scopes an operation's access token must carry. Its security alternatives (the OAuth 2.0
+// scheme and the OpenID Connect one) are two ways to get the same token, so they must name the
+// same scopes: the function checks one list.
+function requiredScopes(operation: Operation): string[] {
+  const requirements = operation.security ?? spec.security ?? [];
+  const lists = requirements.flatMap((requirement) => Object.values(requirement));
+  const scopes = [...new Set(lists.flat())].sort();
+  for (const list of lists) {
+    if ([...new Set(list)].sort().join(" ") !== scopes.join(" ")) {
+      throw new Error(
+        `${operation.operationId}: every security alternative must name the same scopes (${scopes.join(", ")})`,
+      );
+    }
+  }
+  if (requirements.length > 0 && scopes.length === 0) {
+    throw new Error(`${operation.operationId}: a secured operation must name its scope`);
+  }
+  return scopes;
+}
 const bodySchemas: Record<string, JsonObject> = {};
 const parameterSchemas: Record<string, JsonObject> = {};
 
@@ -114,6 +138,7 @@ for (const [path, pathItem] of Object.entries(spec.paths)) {
         ),
       ].sort(),
       queryDefaults,
+      scopes: requiredScopes(operation),
     });
 
     if (jsonBody) {
@@ -244,6 +269,8 @@ export interface OperationRoute {
   responseHeaders: readonly string[];
   /** The contract's \`default\` of each query parameter that has one. */
   queryDefaults: Readonly<Record<string, unknown>>;
+  /** The scopes (its \`security\`) the caller's access token must carry, every one; none: open. */
+  scopes: readonly string[];
 }
 
 export const operations: readonly OperationRoute[] = ${JSON.stringify(operations, null, 2)};

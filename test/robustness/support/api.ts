@@ -7,6 +7,7 @@ import { composeApp } from "../../../src/compose.ts";
 import type { ApiResponse } from "../../support/contract.ts";
 import { startDynalite } from "../../support/dynalite.ts";
 import { apiGatewayEvent, lambdaContext } from "../../support/lambda-events.ts";
+import { defaultTestUser } from "../../support/sign-in.ts";
 import { observe, type SentRequest } from "./exposure.ts";
 
 export interface ApiRequest extends SentRequest {
@@ -164,9 +165,9 @@ export async function scanTable(
   return items.sort((a, b) => `${a.owner}\n${a.id}`.localeCompare(`${b.owner}\n${b.id}`));
 }
 
-/** The todos of the shared partition as the table holds them (idempotency records left out). */
+/** The test user's todos as the table holds them (idempotency records left out). */
 export const todoItems = (items: Record<string, unknown>[]) =>
-  items.filter((item) => item.owner === "anonymous");
+  items.filter((item) => item.owner === defaultTestUser.sub);
 
 /** The API over HTTP (the local runtime). Bodies are sent as the raw bytes given. */
 export function httpApi(baseUrl: string, secrets: string[] = []): CallApi {
