@@ -43,6 +43,11 @@ export interface LocalApiLogger {
 export interface SeedTarget {
   endpoint: string;
   tableName: string;
+  /**
+   * The `sub` the local sign-in's tokens give a username (stable while its keys are kept),
+   * when the template has a user pool: sample data can belong to a user who signs in.
+   */
+  subjectOf?: (username: string) => string;
 }
 
 export interface LocalApiOptions {
@@ -276,6 +281,18 @@ export async function startLocalApi(options: LocalApiOptions = {}): Promise<Loca
   };
 
   try {
+    // Before the tables: sample data may belong to a local user (SeedTarget.subjectOf).
+    const signIn: LocalSignIn | undefined = await createLocalSignIn({
+      templateAuth,
+      origin: () => origin,
+      keysFile: issuerKeysFile,
+      // Swagger UI's OAuth callback on the origin it is served from, whatever the port.
+      extraCallbackUrls: () => loopbackAliases(origin).map((alias) => alias + oauthRedirectPath),
+    }).catch((error: Error) => {
+      throw new LocalApiError(`the local sign-in's keys: ${error.message}`, "ISSUER_KEYS", {
+        cause: error,
+      });
+    });
     const database: LocalDynamoDb = await startLocalDynamoDb({
       endpoint: options.ddbEndpoint,
       host,
@@ -294,7 +311,11 @@ export async function startLocalApi(options: LocalApiOptions = {}): Promise<Loca
         );
         if (created) {
           log.info(`created table ${table.tableName} from ${table.logicalId}'s definition`);
-          await options.seed?.({ endpoint: database.endpoint, tableName: table.tableName });
+          await options.seed?.({
+            endpoint: database.endpoint,
+            tableName: table.tableName,
+            subjectOf: signIn && ((username) => signIn.keys.subjectOf(username)),
+          });
         }
       }
     } finally {
@@ -352,13 +373,6 @@ export async function startLocalApi(options: LocalApiOptions = {}): Promise<Loca
       }),
     );
 
-    const signIn: LocalSignIn | undefined = await createLocalSignIn({
-      templateAuth,
-      origin: () => origin,
-      keysFile: issuerKeysFile,
-      // Swagger UI's OAuth callback on the origin it is served from, whatever the port.
-      extraCallbackUrls: () => loopbackAliases(origin).map((alias) => alias + oauthRedirectPath),
-    });
     const apiServer = createApiServer({
       router: new Router(app.routes),
       apis: new Map(app.apis.map((api) => [api.logicalId, api])),

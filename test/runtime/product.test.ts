@@ -1,16 +1,27 @@
 // The product's own template and Lambda (src/handler.ts) over the local runtime: every
-// route of openapi.yaml, and a typed client generated from the contract.
+// route of openapi.yaml, and a typed client generated from the contract, signed in as a
+// client would be (a token from the runtime's own issuer, POST /auth/dev/token).
 
 import createClient from "openapi-fetch";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { paths } from "../../generated/types.ts";
+import { devToken } from "../support/tokens.ts";
 import { productOptions, type StartedRuntime, startRuntime } from "./helpers.ts";
 
 let runtime: StartedRuntime;
+let token: string;
 
 beforeAll(async () => {
   runtime = await startRuntime(productOptions());
+  token = await devToken(runtime.url, "alice");
 }, 60_000);
+
+/** fetch with alice's access token. */
+function signedIn(url: string, init: RequestInit = {}): Promise<Response> {
+  const headers = new Headers(init.headers);
+  headers.set("Authorization", `Bearer ${token}`);
+  return fetch(url, { ...init, headers });
+}
 
 afterAll(async () => {
   await runtime?.close();
@@ -24,7 +35,7 @@ interface Todo {
 }
 
 async function createTodo(body: Record<string, unknown>): Promise<Response> {
-  return fetch(`${runtime.url}/todos`, {
+  return signedIn(`${runtime.url}/todos`, {
     method: "POST",
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify(body),
@@ -45,13 +56,13 @@ describe("every route of the product over the runtime", () => {
     for (const title of ["page one", "page two", "page three"]) {
       expect((await createTodo({ title, status: "done" })).status).toBe(201);
     }
-    const first = await fetch(`${runtime.url}/todos?status=done&limit=2`);
+    const first = await signedIn(`${runtime.url}/todos?status=done&limit=2`);
     expect(first.status).toBe(200);
     const page = (await first.json()) as { items: Todo[]; nextToken?: string };
     expect(page.items).toHaveLength(2);
     expect(page.items.every((todo) => todo.status === "done")).toBe(true);
     expect(page.nextToken).toEqual(expect.any(String));
-    const second = await fetch(
+    const second = await signedIn(
       `${runtime.url}/todos?status=done&limit=2&nextToken=${encodeURIComponent(page.nextToken as string)}`,
     );
     const rest = (await second.json()) as { items: Todo[] };
@@ -63,11 +74,11 @@ describe("every route of the product over the runtime", () => {
     const created = (await (
       await createTodo({ title: "to change", description: "d" })
     ).json()) as Todo;
-    const read = await fetch(`${runtime.url}/todos/${created.id}`);
+    const read = await signedIn(`${runtime.url}/todos/${created.id}`);
     expect(read.status).toBe(200);
     expect(read.headers.get("etag")).toMatch(/^"/);
 
-    const updated = await fetch(`${runtime.url}/todos/${created.id}`, {
+    const updated = await signedIn(`${runtime.url}/todos/${created.id}`, {
       method: "PUT",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ status: "done" }),
@@ -79,9 +90,9 @@ describe("every route of the product over the runtime", () => {
       status: "done",
     });
 
-    const deleted = await fetch(`${runtime.url}/todos/${created.id}`, { method: "DELETE" });
+    const deleted = await signedIn(`${runtime.url}/todos/${created.id}`, { method: "DELETE" });
     expect(deleted.status).toBe(204);
-    const gone = await fetch(`${runtime.url}/todos/${created.id}`);
+    const gone = await signedIn(`${runtime.url}/todos/${created.id}`);
     expect(gone.status).toBe(404);
     expect(gone.headers.get("content-type")).toMatch(/^application\/problem\+json/);
   });
@@ -94,13 +105,13 @@ describe("every route of the product over the runtime", () => {
   });
 
   it("sends every other path to the function ({proxy+} ANY), not a 403", async () => {
-    const response = await fetch(`${runtime.url}/not-a-route`);
+    const response = await signedIn(`${runtime.url}/not-a-route`);
     expect(response.status).not.toBe(403);
     expect(response.headers.get("content-type")).toMatch(/^application\/problem\+json/);
   });
 
   it("lets the function answer CORS preflight (the template's Api has no Cors)", async () => {
-    const response = await fetch(`${runtime.url}/todos`, {
+    const response = await signedIn(`${runtime.url}/todos`, {
       method: "OPTIONS",
       headers: { Origin: "http://127.0.0.1:3000", "Access-Control-Request-Method": "POST" },
     });
@@ -111,7 +122,10 @@ describe("every route of the product over the runtime", () => {
 
 describe("a typed client generated from the contract", () => {
   it("round-trips a todo with openapi-fetch", async () => {
-    const client = createClient<paths>({ baseUrl: runtime.url });
+    const client = createClient<paths>({
+      baseUrl: runtime.url,
+      headers: { Authorization: `Bearer ${token}` },
+    });
     const created = await client.POST("/todos", { body: { title: "typed" } });
     expect(created.response.status).toBe(201);
     const id = created.data?.id as string;
