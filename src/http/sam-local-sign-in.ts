@@ -8,13 +8,33 @@
 import { createRemoteJWKSet, errors, type JWTPayload, jwtVerify } from "jose";
 import type { BearerVerifier, TokenClaims } from "./sign-in.ts";
 
-export interface SamLocalSignInSettings {
+/** The local issuer whose tokens the function verifies, from env_local.json. */
+export interface SamLocalIssuer {
   /** The tokens' `iss`: the local issuer's URL. */
   issuer: string;
-  /** Where its keys are published (from inside the SAM CLI's container). */
+  /** Where its keys are published (as seen from inside the SAM CLI's container). */
   jwksUrl: string;
   /** The app clients whose access tokens are taken. */
-  clientIds: readonly string[];
+  clientIds: string[];
+}
+
+// Without an issuer to verify against, the function refuses to start rather than take tokens
+// it cannot check.
+export function samLocalIssuerFrom(env: NodeJS.ProcessEnv): SamLocalIssuer {
+  const issuer = env.LOCAL_ISSUER_URL?.replace(/\/+$/, "");
+  const clientIds = (env.LOCAL_CLIENT_IDS ?? "")
+    .split(",")
+    .map((id) => id.trim())
+    .filter(Boolean);
+  if (!issuer || clientIds.length === 0) {
+    throw new Error(
+      "Under sam local start-api the function verifies tokens itself: set LOCAL_ISSUER_URL and LOCAL_CLIENT_IDS (env_local.json)",
+    );
+  }
+  return { issuer, jwksUrl: env.LOCAL_JWKS_URL || `${issuer}/.well-known/jwks.json`, clientIds };
+}
+
+export interface SamLocalSignInSettings extends SamLocalIssuer {
   /** The authorizer's AuthorizationScopes: a token must carry one of them. */
   scopes: readonly string[];
   /** Why a token was refused, for the function's log (the client only gets 401). */

@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   claimsAsApiGatewayPassesThem,
   createBearerVerifier,
+  samLocalIssuerFrom,
 } from "../../src/http/sam-local-sign-in.ts";
 import type { BearerVerifier } from "../../src/http/sign-in.ts";
 
@@ -172,6 +173,25 @@ describe("the function's own verification (sam local start-api)", () => {
     expect(await fresh(`Bearer ${await mint()}`)).toBeUndefined();
     expect(await fresh(`Bearer ${await mint({ key: rotated, kid: "next" })}`)).toBeDefined();
     published = { keys: [await publicJwk(current, "current")] };
+  });
+});
+
+describe("the local issuer, from env_local.json", () => {
+  it("reads the issuer, its JWKS URL (default: the issuer's own) and the clients", () => {
+    const env = { LOCAL_ISSUER_URL: "http://127.0.0.1:3000/auth/", LOCAL_CLIENT_IDS: "a, b," };
+    expect(samLocalIssuerFrom(env)).toEqual({
+      issuer: "http://127.0.0.1:3000/auth",
+      jwksUrl: "http://127.0.0.1:3000/auth/.well-known/jwks.json",
+      clientIds: ["a", "b"],
+    });
+    const jwksUrl = "http://host.docker.internal:3000/auth/.well-known/jwks.json";
+    expect(samLocalIssuerFrom({ ...env, LOCAL_JWKS_URL: jwksUrl }).jwksUrl).toBe(jwksUrl);
+  });
+
+  it("refuses to go on without an issuer and its clients", () => {
+    for (const env of [{}, { LOCAL_ISSUER_URL: "http://i" }, { LOCAL_CLIENT_IDS: "a" }]) {
+      expect(() => samLocalIssuerFrom(env)).toThrow(/LOCAL_ISSUER_URL and LOCAL_CLIENT_IDS/);
+    }
   });
 });
 
