@@ -3,7 +3,7 @@
 // scripts/local/auth/tokens.ts), and its claims as API Gateway REST's Cognito authorizer hands
 // them to the function: requestContext.authorizer.claims, every value a string.
 import { createHash, randomUUID } from "node:crypto";
-import { exportJWK, generateKeyPair, jwtVerify, SignJWT } from "jose";
+import { generateKeyPair, jwtVerify, SignJWT } from "jose";
 // The mapping API Gateway applies; scripts/local/auth/authorizer.ts (the runtime's emulation)
 // has the same one, and test/unit/sam-local-sign-in.test.ts pins its shapes.
 import { claimsAsApiGatewayPassesThem } from "../../src/http/sam-local-sign-in.ts";
@@ -17,7 +17,6 @@ export const allScopes = ["todos/read", "todos/write"];
 
 const { privateKey, publicKey } = await generateKeyPair("RS256");
 const kid = "test-key";
-export const testJwks = { keys: [{ ...(await exportJWK(publicKey)), kid, alg: "RS256" }] };
 
 /** A stable UUID per username (as the local issuer derives `sub`), so data stays a user's. */
 export function subjectOf(username: string): string {
