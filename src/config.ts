@@ -8,6 +8,11 @@ export interface Config {
   /** Signs nextTokens. Falls back to a per-table key: tokens are integrity-checked either way. */
   pageTokenKey: string;
   logLevel: string | undefined;
+  /**
+   * Under `sam local start-api` (the SAM CLI sets AWS_SAM_LOCAL=true in its containers; Lambda
+   * on AWS never does): no authorizer runs there, so the function verifies tokens itself.
+   */
+  samLocal: boolean;
 }
 
 export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): Config {
@@ -23,5 +28,6 @@ export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): Con
       .filter(Boolean),
     pageTokenKey: env.PAGE_TOKEN_KEY || `todo-api:${tableName}`,
     logLevel: env.LOG_LEVEL,
+    samLocal: env.AWS_SAM_LOCAL === "true",
   };
 }

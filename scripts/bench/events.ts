@@ -16,6 +16,19 @@ export interface EventRequest {
 }
 
 const app = resolveLocalApp(loadCfnTemplate(templatePath), { templatePath });
+
+/** Whose todos the benchmark reads and writes: the signed-in user of its events. */
+export const benchOwner = "bench-user";
+
+// What API Gateway's Cognito authorizer passes the function for a verified access token of
+// that user (every value a string, as REST APIs pass claims).
+const benchClaims = {
+  sub: benchOwner,
+  token_use: "access",
+  scope: "todos/read todos/write",
+  client_id: "benchclient",
+  username: "bench",
+};
 const router = new Router(app.routes);
 
 /** The event as an object (for in-process calls). */
@@ -30,7 +43,7 @@ export function restEventObject(request: EventRequest) {
     ...(request.body === undefined ? {} : { "Content-Type": "application/json" }),
     ...request.headers,
   };
-  return buildRestEvent({
+  const event = buildRestEvent({
     request: {
       method: request.method,
       rawUrl: request.rawUrl,
@@ -45,6 +58,8 @@ export function restEventObject(request: EventRequest) {
     requestId: newRequestId(),
     requestTimeEpoch: Date.now(),
   });
+  if (request.method !== "OPTIONS") event.requestContext.authorizer = { claims: benchClaims };
+  return event;
 }
 
 /** The event as JSON, as the runtime posts it to an instance. */

@@ -6,10 +6,11 @@ import { BatchWriteCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dyn
 import { createDocumentClient } from "../../src/dynamodb/client.ts";
 import { PageTokenCodec } from "../../src/todos/page-token.ts";
 import { uuidv7 } from "../../src/todos/uuid-v7.ts";
+import { benchOwner } from "./events.ts";
 import { runLoad } from "./load.ts";
 import { pooledFigures, type RawRun, type RunFigures, round } from "./stats.ts";
 
-const owner = "anonymous";
+const owner = benchOwner;
 const pageSize = 50;
 
 export interface ScaleQuery {

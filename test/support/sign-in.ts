@@ -1,12 +1,15 @@
 // Signed-in test users for the in-process tests: a real RS256 access token per user, signed
 // and verified with jose, shaped like Amazon Cognito's (and the local issuer's,
 // scripts/local/auth/tokens.ts), and its claims as API Gateway REST's Cognito authorizer hands
-// them to the function: requestContext.authorizer.claims, every value a string (`exp` and
-// `iat` as Java dates, other numbers as text, lists joined by commas).
+// them to the function: requestContext.authorizer.claims, every value a string.
 import { createHash, randomUUID } from "node:crypto";
-import { exportJWK, generateKeyPair, type JWTPayload, jwtVerify, SignJWT } from "jose";
+import { generateKeyPair, jwtVerify, SignJWT } from "jose";
+// The mapping API Gateway applies; scripts/local/auth/authorizer.ts (the runtime's emulation)
+// has the same one, and test/unit/sam-local-sign-in.test.ts pins its shapes.
+import { claimsAsApiGatewayPassesThem } from "../../src/http/sam-local-sign-in.ts";
+import type { TokenClaims } from "../../src/http/sign-in.ts";
 
-export type TokenClaims = Record<string, string>;
+export type { TokenClaims };
 
 export const testIssuer = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_TestPool1";
 export const testClientId = "testclient0000000000000000";
@@ -14,7 +17,6 @@ export const allScopes = ["todos/read", "todos/write"];
 
 const { privateKey, publicKey } = await generateKeyPair("RS256");
 const kid = "test-key";
-export const testJwks = { keys: [{ ...(await exportJWK(publicKey)), kid, alg: "RS256" }] };
 
 /** A stable UUID per username (as the local issuer derives `sub`), so data stays a user's. */
 export function subjectOf(username: string): string {
@@ -59,32 +61,6 @@ export function tokenFor(username: string, options: TokenOptions = {}): Promise<
     .setExpirationTime(now + (options.lifetimeSeconds ?? 3600))
     .setJti(randomUUID())
     .sign(privateKey);
-}
-
-const weekdays = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
-const months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-const two = (value: number) => String(value).padStart(2, "0");
-const javaDate = (seconds: number) => {
-  const d = new Date(seconds * 1000);
-  return `${weekdays[d.getUTCDay()]} ${months[d.getUTCMonth()]} ${two(d.getUTCDate())} ${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())} UTC ${d.getUTCFullYear()}`;
-};
-
-/**
- * The payload as API Gateway REST passes it, the same mapping as the local runtime's
- * authorizer emulation (claimsAsApiGatewayPassesThem in scripts/local/auth/authorizer.ts).
- */
-export function claimsAsApiGatewayPassesThem(payload: JWTPayload): TokenClaims {
-  const claims: TokenClaims = {};
-  for (const [name, value] of Object.entries(payload)) {
-    if (value === null || value === undefined) continue;
-    const text = (item: unknown) => (typeof item === "string" ? item : JSON.stringify(item));
-    if ((name === "exp" || name === "iat") && typeof value === "number") {
-      claims[name] = javaDate(value);
-    } else {
-      claims[name] = Array.isArray(value) ? value.map(text).join(",") : text(value);
-    }
-  }
-  return claims;
 }
 
 /** What the authorizer hands the function for this token, once it has verified it. */

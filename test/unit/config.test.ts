@@ -17,3 +17,9 @@ it("reads the template's variables, with AWS as the default endpoint", () => {
 it("refuses to start without a table", () => {
   expect(() => configFromEnvironment({})).toThrow(/TABLE_NAME/);
 });
+
+it("knows it runs under sam local start-api only by AWS_SAM_LOCAL=true, which AWS never sets", () => {
+  expect(configFromEnvironment({ TABLE_NAME: "T" }).samLocal).toBe(false);
+  expect(configFromEnvironment({ TABLE_NAME: "T", AWS_SAM_LOCAL: "false" }).samLocal).toBe(false);
+  expect(configFromEnvironment({ TABLE_NAME: "T", AWS_SAM_LOCAL: "true" }).samLocal).toBe(true);
+});

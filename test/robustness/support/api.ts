@@ -8,7 +8,7 @@ import { composeApp } from "../../../src/compose.ts";
 import type { ApiResponse } from "../../support/contract.ts";
 import { startDynalite } from "../../support/dynalite.ts";
 import { apiGatewayEvent, lambdaContext } from "../../support/lambda-events.ts";
-import { defaultTestUser } from "../../support/sign-in.ts";
+import { defaultTestUser, type TokenClaims } from "../../support/sign-in.ts";
 import { devToken } from "../../support/tokens.ts";
 import { observe, type SentRequest } from "./exposure.ts";
 
@@ -17,6 +17,11 @@ export interface ApiRequest extends SentRequest {
   body?: string | undefined;
   /** In process only: the body is base64 (as API Gateway marks binary bodies). */
   isBase64Encoded?: boolean;
+  /**
+   * In process only: the authorizer's claims (null: none; unset: the default test user). Any
+   * value, to see what the function makes of claims it was never meant to get.
+   */
+  claims?: unknown;
 }
 
 export interface CallOptions {
@@ -125,6 +130,7 @@ export async function startInProcessApi(options: InProcessOptions = {}): Promise
       ...(request.query ? { query: request.query } : {}),
       headers: request.headers ?? {},
       ...(request.body !== undefined ? { body: request.body } : {}),
+      ...(request.claims !== undefined ? { claims: request.claims as TokenClaims | null } : {}),
     });
     if (request.isBase64Encoded) event.isBase64Encoded = true;
     const started = performance.now();
