@@ -18,6 +18,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createWriteStream, existsSync, mkdirSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { obtainToken } from "./token.ts";
 
 const root = resolve(import.meta.dirname, "..");
 const schemathesis = resolve(root, ".venv/bin/st");
@@ -117,16 +118,7 @@ function startRuntime(): Promise<string> {
 
 /** An access token of the runtime's local issuer for the fuzzing user (1 hour). */
 async function signIn(baseUrl: string): Promise<string> {
-  const answer = await fetch(`${baseUrl}/auth/dev/token`, {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ username: "schemathesis" }),
-  });
-  const body = (await answer.json()) as { access_token?: string };
-  if (!answer.ok || !body.access_token) {
-    throw new Error(`${baseUrl}/auth/dev/token answered ${answer.status}: no token`);
-  }
-  return body.access_token;
+  return (await obtainToken({ username: "schemathesis", url: baseUrl })).token;
 }
 
 function runSchemathesis(baseUrl: string, token: string): Promise<number> {

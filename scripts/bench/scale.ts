@@ -110,6 +110,8 @@ export interface ScaleTable {
   tableName: string;
   /** A local runtime serving this table. */
   runtimeUrl: string;
+  /** A signed-in client's headers there (the bench user's token). */
+  runtimeHeaders: Record<string, string>;
 }
 
 /**
@@ -153,7 +155,7 @@ export async function measureScale(options: {
   // A wrong token or path would measure an error page: check each answer first.
   for (const table of tables) {
     for (const query of scaleQueries) {
-      const answer = await fetch(urlOf(table, query));
+      const answer = await fetch(urlOf(table, query), { headers: table.runtimeHeaders });
       const page = (await answer.json()) as { items?: unknown[] };
       if (answer.status !== 200 || page.items?.length !== pageSize) {
         throw new Error(
@@ -172,6 +174,7 @@ export async function measureScale(options: {
           await runLoad({
             url: urlOf(table, query),
             method: "GET",
+            headers: table.runtimeHeaders,
             connections: 1,
             durationS: durationS / rounds,
           }),
