@@ -232,7 +232,17 @@ function importRuntimeHelpers(code: string): string {
   if (body.includes("require("))
     throw new Error("ajv's output requires a module that runtime.js cannot hold");
   const imports = used.size ? `import { ${[...used].join(", ")} } from "./runtime.js";\n` : "";
-  return imports + body.replace(/^"use strict";\n/, "");
+  return imports + withoutSchemaPaths(body.replace(/^"use strict";\n/, ""));
+}
+
+// Every error ajv's code makes names the schema location it failed (`schemaPath`), a string
+// per check that nothing here reads: src/http/request-validation.ts words a problem from its
+// keyword, params and instancePath. Left out, the bundle is 2.5 KB smaller.
+function withoutSchemaPaths(code: string): string {
+  const stripped = code.replace(/schemaPath:"(?:[^"\\]|\\.)*",/g, "");
+  if (stripped.includes("schemaPath"))
+    throw new Error("ajv wrote a schemaPath in a shape generate.ts does not know");
+  return stripped;
 }
 
 function declarations(names: string[]): string {

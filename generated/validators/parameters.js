@@ -24,7 +24,7 @@ let data0 = data.query;
 if(data0 && typeof data0 == "object" && !Array.isArray(data0)){
 for(const key0 in data0){
 if(!(((key0 === "limit") || (key0 === "nextToken")) || (key0 === "status"))){
-const err0 = {instancePath:instancePath+"/query",schemaPath:"#/properties/query/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
+const err0 = {instancePath:instancePath+"/query",keyword:"additionalProperties",params:{additionalProperty: key0}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -37,7 +37,7 @@ errors++;
 if(data0.limit !== undefined){
 let data1 = data0.limit;
 if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-const err1 = {instancePath:instancePath+"/query/limit",schemaPath:"#/properties/query/properties/limit/type",keyword:"type",params:{type: "integer"}};
+const err1 = {instancePath:instancePath+"/query/limit",keyword:"type",params:{type: "integer"}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -48,7 +48,7 @@ errors++;
 }
 if((typeof data1 == "number") && (isFinite(data1))){
 if(data1 > 100 || isNaN(data1)){
-const err2 = {instancePath:instancePath+"/query/limit",schemaPath:"#/properties/query/properties/limit/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100}};
+const err2 = {instancePath:instancePath+"/query/limit",keyword:"maximum",params:{comparison: "<=", limit: 100}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -58,7 +58,7 @@ vErrors.push(err2);
 errors++;
 }
 if(data1 < 1 || isNaN(data1)){
-const err3 = {instancePath:instancePath+"/query/limit",schemaPath:"#/properties/query/properties/limit/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
+const err3 = {instancePath:instancePath+"/query/limit",keyword:"minimum",params:{comparison: ">=", limit: 1}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -73,7 +73,7 @@ if(data0.nextToken !== undefined){
 let data2 = data0.nextToken;
 if(typeof data2 === "string"){
 if(func1(data2) > 1024){
-const err4 = {instancePath:instancePath+"/query/nextToken",schemaPath:"components.json#/$defs/NextToken/maxLength",keyword:"maxLength",params:{limit: 1024}};
+const err4 = {instancePath:instancePath+"/query/nextToken",keyword:"maxLength",params:{limit: 1024}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -83,7 +83,7 @@ vErrors.push(err4);
 errors++;
 }
 if(func1(data2) < 1){
-const err5 = {instancePath:instancePath+"/query/nextToken",schemaPath:"components.json#/$defs/NextToken/minLength",keyword:"minLength",params:{limit: 1}};
+const err5 = {instancePath:instancePath+"/query/nextToken",keyword:"minLength",params:{limit: 1}};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -93,7 +93,7 @@ vErrors.push(err5);
 errors++;
 }
 if(!pattern4.test(data2)){
-const err6 = {instancePath:instancePath+"/query/nextToken",schemaPath:"components.json#/$defs/NextToken/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$"}};
+const err6 = {instancePath:instancePath+"/query/nextToken",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$"}};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -104,7 +104,7 @@ errors++;
 }
 }
 else {
-const err7 = {instancePath:instancePath+"/query/nextToken",schemaPath:"components.json#/$defs/NextToken/type",keyword:"type",params:{type: "string"}};
+const err7 = {instancePath:instancePath+"/query/nextToken",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -117,7 +117,7 @@ errors++;
 if(data0.status !== undefined){
 let data3 = data0.status;
 if(typeof data3 !== "string"){
-const err8 = {instancePath:instancePath+"/query/status",schemaPath:"components.json#/$defs/TodoStatus/type",keyword:"type",params:{type: "string"}};
+const err8 = {instancePath:instancePath+"/query/status",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -127,7 +127,7 @@ vErrors.push(err8);
 errors++;
 }
 if(!((data3 === "pending") || (data3 === "done"))){
-const err9 = {instancePath:instancePath+"/query/status",schemaPath:"components.json#/$defs/TodoStatus/enum",keyword:"enum",params:{allowedValues: schema34.enum}};
+const err9 = {instancePath:instancePath+"/query/status",keyword:"enum",params:{allowedValues: schema34.enum}};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -165,7 +165,7 @@ if(data.query !== undefined){
 let data0 = data.query;
 if(data0 && typeof data0 == "object" && !Array.isArray(data0)){
 for(const key0 in data0){
-const err0 = {instancePath:instancePath+"/query",schemaPath:"#/properties/query/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
+const err0 = {instancePath:instancePath+"/query",keyword:"additionalProperties",params:{additionalProperty: key0}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -183,7 +183,7 @@ if(data1["idempotency-key"] !== undefined){
 let data2 = data1["idempotency-key"];
 if(typeof data2 === "string"){
 if(func1(data2) > 255){
-const err1 = {instancePath:instancePath+"/header/idempotency-key",schemaPath:"#/properties/header/properties/idempotency-key/maxLength",keyword:"maxLength",params:{limit: 255}};
+const err1 = {instancePath:instancePath+"/header/idempotency-key",keyword:"maxLength",params:{limit: 255}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -193,7 +193,7 @@ vErrors.push(err1);
 errors++;
 }
 if(func1(data2) < 1){
-const err2 = {instancePath:instancePath+"/header/idempotency-key",schemaPath:"#/properties/header/properties/idempotency-key/minLength",keyword:"minLength",params:{limit: 1}};
+const err2 = {instancePath:instancePath+"/header/idempotency-key",keyword:"minLength",params:{limit: 1}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -203,7 +203,7 @@ vErrors.push(err2);
 errors++;
 }
 if(!pattern5.test(data2)){
-const err3 = {instancePath:instancePath+"/header/idempotency-key",schemaPath:"#/properties/header/properties/idempotency-key/pattern",keyword:"pattern",params:{pattern: "^[\\u0021-\\u007e]+$"}};
+const err3 = {instancePath:instancePath+"/header/idempotency-key",keyword:"pattern",params:{pattern: "^[\\u0021-\\u007e]+$"}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -214,7 +214,7 @@ errors++;
 }
 }
 else {
-const err4 = {instancePath:instancePath+"/header/idempotency-key",schemaPath:"#/properties/header/properties/idempotency-key/type",keyword:"type",params:{type: "string"}};
+const err4 = {instancePath:instancePath+"/header/idempotency-key",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -253,7 +253,7 @@ if(data.path !== undefined){
 let data0 = data.path;
 if(data0 && typeof data0 == "object" && !Array.isArray(data0)){
 if(data0.id === undefined){
-const err0 = {instancePath:instancePath+"/path",schemaPath:"#/properties/path/required",keyword:"required",params:{missingProperty: "id"}};
+const err0 = {instancePath:instancePath+"/path",keyword:"required",params:{missingProperty: "id"}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -264,7 +264,7 @@ errors++;
 }
 for(const key0 in data0){
 if(!(key0 === "id")){
-const err1 = {instancePath:instancePath+"/path",schemaPath:"#/properties/path/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
+const err1 = {instancePath:instancePath+"/path",keyword:"additionalProperties",params:{additionalProperty: key0}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -278,7 +278,7 @@ if(data0.id !== undefined){
 let data1 = data0.id;
 if(typeof data1 === "string"){
 if(!pattern6.test(data1)){
-const err2 = {instancePath:instancePath+"/path/id",schemaPath:"components.json#/$defs/TodoId/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"}};
+const err2 = {instancePath:instancePath+"/path/id",keyword:"pattern",params:{pattern: "^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -289,7 +289,7 @@ errors++;
 }
 }
 else {
-const err3 = {instancePath:instancePath+"/path/id",schemaPath:"components.json#/$defs/TodoId/type",keyword:"type",params:{type: "string"}};
+const err3 = {instancePath:instancePath+"/path/id",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -305,7 +305,7 @@ if(data.query !== undefined){
 let data2 = data.query;
 if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
 for(const key1 in data2){
-const err4 = {instancePath:instancePath+"/query",schemaPath:"#/properties/query/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1}};
+const err4 = {instancePath:instancePath+"/query",keyword:"additionalProperties",params:{additionalProperty: key1}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -323,7 +323,7 @@ if(data3["if-none-match"] !== undefined){
 let data4 = data3["if-none-match"];
 if(typeof data4 === "string"){
 if(func1(data4) > 200){
-const err5 = {instancePath:instancePath+"/header/if-none-match",schemaPath:"#/properties/header/properties/if-none-match/maxLength",keyword:"maxLength",params:{limit: 200}};
+const err5 = {instancePath:instancePath+"/header/if-none-match",keyword:"maxLength",params:{limit: 200}};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -334,7 +334,7 @@ errors++;
 }
 }
 else {
-const err6 = {instancePath:instancePath+"/header/if-none-match",schemaPath:"#/properties/header/properties/if-none-match/type",keyword:"type",params:{type: "string"}};
+const err6 = {instancePath:instancePath+"/header/if-none-match",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -371,7 +371,7 @@ if(data.path !== undefined){
 let data0 = data.path;
 if(data0 && typeof data0 == "object" && !Array.isArray(data0)){
 if(data0.id === undefined){
-const err0 = {instancePath:instancePath+"/path",schemaPath:"#/properties/path/required",keyword:"required",params:{missingProperty: "id"}};
+const err0 = {instancePath:instancePath+"/path",keyword:"required",params:{missingProperty: "id"}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -382,7 +382,7 @@ errors++;
 }
 for(const key0 in data0){
 if(!(key0 === "id")){
-const err1 = {instancePath:instancePath+"/path",schemaPath:"#/properties/path/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
+const err1 = {instancePath:instancePath+"/path",keyword:"additionalProperties",params:{additionalProperty: key0}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -396,7 +396,7 @@ if(data0.id !== undefined){
 let data1 = data0.id;
 if(typeof data1 === "string"){
 if(!pattern6.test(data1)){
-const err2 = {instancePath:instancePath+"/path/id",schemaPath:"components.json#/$defs/TodoId/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"}};
+const err2 = {instancePath:instancePath+"/path/id",keyword:"pattern",params:{pattern: "^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -407,7 +407,7 @@ errors++;
 }
 }
 else {
-const err3 = {instancePath:instancePath+"/path/id",schemaPath:"components.json#/$defs/TodoId/type",keyword:"type",params:{type: "string"}};
+const err3 = {instancePath:instancePath+"/path/id",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -423,7 +423,7 @@ if(data.query !== undefined){
 let data2 = data.query;
 if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
 for(const key1 in data2){
-const err4 = {instancePath:instancePath+"/query",schemaPath:"#/properties/query/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1}};
+const err4 = {instancePath:instancePath+"/query",keyword:"additionalProperties",params:{additionalProperty: key1}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -441,7 +441,7 @@ if(data3["if-match"] !== undefined){
 let data4 = data3["if-match"];
 if(typeof data4 === "string"){
 if(func1(data4) > 200){
-const err5 = {instancePath:instancePath+"/header/if-match",schemaPath:"#/properties/header/properties/if-match/maxLength",keyword:"maxLength",params:{limit: 200}};
+const err5 = {instancePath:instancePath+"/header/if-match",keyword:"maxLength",params:{limit: 200}};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -452,7 +452,7 @@ errors++;
 }
 }
 else {
-const err6 = {instancePath:instancePath+"/header/if-match",schemaPath:"#/properties/header/properties/if-match/type",keyword:"type",params:{type: "string"}};
+const err6 = {instancePath:instancePath+"/header/if-match",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -489,7 +489,7 @@ if(data.path !== undefined){
 let data0 = data.path;
 if(data0 && typeof data0 == "object" && !Array.isArray(data0)){
 if(data0.id === undefined){
-const err0 = {instancePath:instancePath+"/path",schemaPath:"#/properties/path/required",keyword:"required",params:{missingProperty: "id"}};
+const err0 = {instancePath:instancePath+"/path",keyword:"required",params:{missingProperty: "id"}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -500,7 +500,7 @@ errors++;
 }
 for(const key0 in data0){
 if(!(key0 === "id")){
-const err1 = {instancePath:instancePath+"/path",schemaPath:"#/properties/path/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
+const err1 = {instancePath:instancePath+"/path",keyword:"additionalProperties",params:{additionalProperty: key0}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -514,7 +514,7 @@ if(data0.id !== undefined){
 let data1 = data0.id;
 if(typeof data1 === "string"){
 if(!pattern6.test(data1)){
-const err2 = {instancePath:instancePath+"/path/id",schemaPath:"components.json#/$defs/TodoId/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"}};
+const err2 = {instancePath:instancePath+"/path/id",keyword:"pattern",params:{pattern: "^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -525,7 +525,7 @@ errors++;
 }
 }
 else {
-const err3 = {instancePath:instancePath+"/path/id",schemaPath:"components.json#/$defs/TodoId/type",keyword:"type",params:{type: "string"}};
+const err3 = {instancePath:instancePath+"/path/id",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -541,7 +541,7 @@ if(data.query !== undefined){
 let data2 = data.query;
 if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
 for(const key1 in data2){
-const err4 = {instancePath:instancePath+"/query",schemaPath:"#/properties/query/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1}};
+const err4 = {instancePath:instancePath+"/query",keyword:"additionalProperties",params:{additionalProperty: key1}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -559,7 +559,7 @@ if(data3["if-match"] !== undefined){
 let data4 = data3["if-match"];
 if(typeof data4 === "string"){
 if(func1(data4) > 200){
-const err5 = {instancePath:instancePath+"/header/if-match",schemaPath:"#/properties/header/properties/if-match/maxLength",keyword:"maxLength",params:{limit: 200}};
+const err5 = {instancePath:instancePath+"/header/if-match",keyword:"maxLength",params:{limit: 200}};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -570,7 +570,7 @@ errors++;
 }
 }
 else {
-const err6 = {instancePath:instancePath+"/header/if-match",schemaPath:"#/properties/header/properties/if-match/type",keyword:"type",params:{type: "string"}};
+const err6 = {instancePath:instancePath+"/header/if-match",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err6];
 }
