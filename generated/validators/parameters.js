@@ -11,13 +11,6 @@ function validate20(data, {instancePath="", parentData, parentDataProperty, root
 /*# sourceURL="listTodos.parameters" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate20.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.query !== undefined){
 let data0 = data.query;
@@ -143,7 +136,6 @@ errors++;
 validate20.errors = vErrors;
 return errors === 0;
 }
-validate20.evaluated = {"props":{"query":true},"dynamicProps":false,"dynamicItems":false};
 
 export const createTodo = validate22;
 const schema35 = {"$id":"createTodo.parameters","properties":{"query":{"properties":{},"required":[],"additionalProperties":false},"header":{"properties":{"idempotency-key":{"type":"string","minLength":1,"maxLength":255,"pattern":"^[\\u0021-\\u007e]+$"}},"required":[]}}};
@@ -153,13 +145,6 @@ function validate22(data, {instancePath="", parentData, parentDataProperty, root
 /*# sourceURL="createTodo.parameters" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate22.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.query !== undefined){
 let data0 = data.query;
@@ -230,7 +215,6 @@ errors++;
 validate22.errors = vErrors;
 return errors === 0;
 }
-validate22.evaluated = {"props":{"query":true,"header":true},"dynamicProps":false,"dynamicItems":false};
 
 export const getTodo = validate23;
 const schema36 = {"$id":"getTodo.parameters","properties":{"path":{"properties":{"id":{"$ref":"components.json#/$defs/TodoId"}},"required":["id"],"additionalProperties":false},"query":{"properties":{},"required":[],"additionalProperties":false},"header":{"properties":{"if-none-match":{"type":"string","maxLength":200}},"required":[]}}};
@@ -241,13 +225,6 @@ function validate23(data, {instancePath="", parentData, parentDataProperty, root
 /*# sourceURL="getTodo.parameters" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate23.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.path !== undefined){
 let data0 = data.path;
@@ -350,7 +327,6 @@ errors++;
 validate23.errors = vErrors;
 return errors === 0;
 }
-validate23.evaluated = {"props":{"path":true,"query":true,"header":true},"dynamicProps":false,"dynamicItems":false};
 
 export const updateTodo = validate24;
 const schema38 = {"$id":"updateTodo.parameters","properties":{"path":{"properties":{"id":{"$ref":"components.json#/$defs/TodoId"}},"required":["id"],"additionalProperties":false},"query":{"properties":{},"required":[],"additionalProperties":false},"header":{"properties":{"if-match":{"type":"string","maxLength":200}},"required":[]}}};
@@ -359,13 +335,6 @@ function validate24(data, {instancePath="", parentData, parentDataProperty, root
 /*# sourceURL="updateTodo.parameters" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate24.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.path !== undefined){
 let data0 = data.path;
@@ -468,7 +437,6 @@ errors++;
 validate24.errors = vErrors;
 return errors === 0;
 }
-validate24.evaluated = {"props":{"path":true,"query":true,"header":true},"dynamicProps":false,"dynamicItems":false};
 
 export const deleteTodo = validate25;
 const schema40 = {"$id":"deleteTodo.parameters","properties":{"path":{"properties":{"id":{"$ref":"components.json#/$defs/TodoId"}},"required":["id"],"additionalProperties":false},"query":{"properties":{},"required":[],"additionalProperties":false},"header":{"properties":{"if-match":{"type":"string","maxLength":200}},"required":[]}}};
@@ -477,13 +445,6 @@ function validate25(data, {instancePath="", parentData, parentDataProperty, root
 /*# sourceURL="deleteTodo.parameters" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate25.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.path !== undefined){
 let data0 = data.path;
@@ -586,4 +547,3 @@ errors++;
 validate25.errors = vErrors;
 return errors === 0;
 }
-validate25.evaluated = {"props":{"path":true,"query":true,"header":true},"dynamicProps":false,"dynamicItems":false};
