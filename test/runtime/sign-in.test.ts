@@ -3,7 +3,7 @@
 // Cognito authorizer guards an echo function that answers with requestContext.authorizer):
 // the emulation is generic. Every refusal of the authorizer is covered in test/auth/; here
 // they go through the runtime's request path and the template's GatewayResponses.
-import { readFile, writeFile } from "node:fs/promises";
+import { cp, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { decodeJwt } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -312,4 +312,54 @@ components:
       await remove();
     }
   });
+});
+
+describe("the preflights an Api's Cors setting makes", () => {
+  it("are open with AddDefaultAuthorizerToCorsPreflight: false, and need a token when it is on (SAM's default)", async () => {
+    const [dir, remove] = await scratchDir("sign-in-cors");
+    try {
+      await cp(join(repoRoot, "test/fixtures/auth"), dir, {
+        recursive: true,
+        filter: (source) => !source.includes("/.build"),
+      });
+      const fixture = await readFile(join(dir, "template.yaml"), "utf8");
+      const withCors = fixture.replace(
+        "      StageName: v1\n",
+        "      StageName: v1\n      Cors:\n        AllowOrigin: \"'*'\"\n        AllowHeaders: \"'Authorization,Content-Type'\"\n",
+      );
+      expect(withCors).not.toBe(fixture);
+      const variants = {
+        open: withCors,
+        guarded: withCors.replace("        AddDefaultAuthorizerToCorsPreflight: false\n", ""),
+      };
+      const preflight = (url: string) =>
+        fetch(`${url}/notes/1`, {
+          method: "OPTIONS",
+          headers: { Origin: "http://127.0.0.1:9", "Access-Control-Request-Method": "PUT" },
+        });
+      for (const [name, text] of Object.entries(variants)) {
+        await writeFile(join(dir, `${name}.yaml`), text);
+        const served = await startRuntime({ template: join(dir, `${name}.yaml`) });
+        try {
+          const anonymous = await preflight(served.url);
+          if (name === "open") {
+            expect(anonymous.status).toBe(200);
+            expect(anonymous.headers.get("access-control-allow-origin")).toBe("*");
+          } else {
+            expect(anonymous.status).toBe(401);
+            expect(anonymous.headers.get("www-authenticate")).toBe("Bearer");
+            const signedIn = await fetch(`${served.url}/notes/1`, {
+              method: "OPTIONS",
+              headers: { Authorization: `Bearer ${await devToken(served.url, "alice")}` },
+            });
+            expect(signedIn.status).toBe(200);
+          }
+        } finally {
+          await served.close();
+        }
+      }
+    } finally {
+      await remove();
+    }
+  }, 60_000);
 });
