@@ -15,6 +15,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
+import { decodeJwt } from "jose";
 import { openIssuerKeys } from "./local/auth/keys.ts";
 import { readTemplateAuth } from "./local/auth/template-auth.ts";
 import { isValidUsername, mintAccessToken, mintIdToken } from "./local/auth/tokens.ts";
@@ -160,6 +161,7 @@ npm run -s token -- --sam-env [--out FILE]  writes sam local start-api's env-var
   --keys FILE        the issuer's keys when npm start is not running (.data/issuer/keys.json)
   -t, --template F   the template whose app client the token is for (template.yaml)
   --id-token         print the ID token instead
+  --sub              print the user's sub instead (e.g. SEED_OWNER for npm run seed)
   --sam-env          write env_local.json's variables plus the local issuer's (LOCAL_ISSUER_URL,
                      LOCAL_JWKS, LOCAL_JWKS_URL, LOCAL_CLIENT_IDS) for every function, to
                      --out (default .data/issuer/env_local.json, not in git); then
@@ -209,7 +211,7 @@ async function main() {
       idToken: values["id-token"],
     });
     process.stderr.write(`token from ${source}\n`);
-    process.stdout.write(`${token}\n`);
+    process.stdout.write(`${values.sub ? decodeJwt(token).sub : token}\n`);
   } catch (error) {
     process.stderr.write(`npm run token: ${(error as Error).message}\n`);
     process.exit(1);
@@ -226,6 +228,7 @@ function parseCommandLine() {
       keys: { type: "string" },
       template: { type: "string", short: "t" },
       "id-token": { type: "boolean", default: false },
+      sub: { type: "boolean", default: false },
       "sam-env": { type: "boolean", default: false },
       out: { type: "string" },
       help: { type: "boolean", short: "h", default: false },

@@ -181,6 +181,13 @@ describe("npm run token -- --sam-env", () => {
       );
       expect(stderr).toContain(`sam local start-api --env-vars ${out}`);
       expect(JSON.parse(await readFile(out, "utf8")).EchoFunction.LOCAL_JWKS).toBe(fn.LOCAL_JWKS);
+      // --sub: alice's sub, as the tokens carry it (SEED_OWNER for npm run seed).
+      const sub = await run(
+        join(root, "node_modules/.bin/node"),
+        ["scripts/token.ts", "alice", "--sub", "--keys", keysFile, "-t", fixture, "--url", url],
+        { cwd: root },
+      );
+      expect(sub.stdout.trim()).toBe(payload.sub);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
