@@ -3,7 +3,7 @@
 // is where the function's code comes from. CDK does not package a local CodeUri the way
 // `sam deploy` does, so the code becomes a CDK asset and TodoFunction's CodeUri points at it.
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { type App, DefaultStackSynthesizer, Stack, type StackProps } from "aws-cdk-lib";
 import { Asset } from "aws-cdk-lib/aws-s3-assets";
 import { CfnFunction } from "aws-cdk-lib/aws-sam";
@@ -36,7 +36,11 @@ export function bundleFunction(bundleDir: string): string {
   const result = esbuild.buildSync(esbuildOptions(fn, bundleDir));
   rmSync(bundleDir, { recursive: true, force: true });
   mkdirSync(bundleDir, { recursive: true });
-  for (const file of result.outputFiles ?? []) writeFileSync(file.path, file.contents);
+  // Every entry point of the template's EntryPoints, each where sam build puts it (http/...).
+  for (const file of result.outputFiles ?? []) {
+    mkdirSync(dirname(file.path), { recursive: true });
+    writeFileSync(file.path, file.contents);
+  }
   return bundleDir;
 }
 

@@ -17,6 +17,8 @@ export interface OperationRoute {
   responseHeaders: readonly string[];
   /** The contract's `default` of each query parameter that has one. */
   queryDefaults: Readonly<Record<string, unknown>>;
+  /** The scopes (its `security`) the caller's access token must carry, every one; none: open. */
+  scopes: readonly string[];
 }
 
 export const operations: readonly OperationRoute[] = [
@@ -31,11 +33,16 @@ export const operations: readonly OperationRoute[] = [
     "headerParameters": [],
     "responseHeaders": [
       "Access-Control-Allow-Origin",
-      "Retry-After"
+      "Retry-After",
+      "WWW-Authenticate",
+      "x-amzn-Remapped-WWW-Authenticate"
     ],
     "queryDefaults": {
       "limit": 20
-    }
+    },
+    "scopes": [
+      "todos/read"
+    ]
   },
   {
     "operationId": "createTodo",
@@ -51,9 +58,14 @@ export const operations: readonly OperationRoute[] = [
       "ETag",
       "Idempotent-Replayed",
       "Location",
-      "Retry-After"
+      "Retry-After",
+      "WWW-Authenticate",
+      "x-amzn-Remapped-WWW-Authenticate"
     ],
-    "queryDefaults": {}
+    "queryDefaults": {},
+    "scopes": [
+      "todos/write"
+    ]
   },
   {
     "operationId": "getTodo",
@@ -67,9 +79,14 @@ export const operations: readonly OperationRoute[] = [
     "responseHeaders": [
       "Access-Control-Allow-Origin",
       "ETag",
-      "Retry-After"
+      "Retry-After",
+      "WWW-Authenticate",
+      "x-amzn-Remapped-WWW-Authenticate"
     ],
-    "queryDefaults": {}
+    "queryDefaults": {},
+    "scopes": [
+      "todos/read"
+    ]
   },
   {
     "operationId": "updateTodo",
@@ -83,9 +100,14 @@ export const operations: readonly OperationRoute[] = [
     "responseHeaders": [
       "Access-Control-Allow-Origin",
       "ETag",
-      "Retry-After"
+      "Retry-After",
+      "WWW-Authenticate",
+      "x-amzn-Remapped-WWW-Authenticate"
     ],
-    "queryDefaults": {}
+    "queryDefaults": {},
+    "scopes": [
+      "todos/write"
+    ]
   },
   {
     "operationId": "deleteTodo",
@@ -99,8 +121,13 @@ export const operations: readonly OperationRoute[] = [
     "responseHeaders": [
       "Access-Control-Allow-Origin",
       "ETag",
-      "Retry-After"
+      "Retry-After",
+      "WWW-Authenticate",
+      "x-amzn-Remapped-WWW-Authenticate"
     ],
-    "queryDefaults": {}
+    "queryDefaults": {},
+    "scopes": [
+      "todos/write"
+    ]
   }
 ];

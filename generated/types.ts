@@ -84,7 +84,7 @@ export interface components {
             title: string;
             /**
              * Format: uri-reference
-             * @description Identifies the kind of problem: `about:blank` when the status says it all, otherwise one of `/problems/validation-error`, `/problems/precondition-failed`, `/problems/idempotency-key-in-use`, `/problems/idempotency-key-reused`, `/problems/service-unavailable`.
+             * @description Identifies the kind of problem: `about:blank` when the status says it all, otherwise one of `/problems/validation-error`, `/problems/insufficient-scope`, `/problems/precondition-failed`, `/problems/idempotency-key-in-use`, `/problems/idempotency-key-reused`, `/problems/service-unavailable`.
              */
             type: string;
         };
@@ -175,6 +175,26 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /** @description The access token does not carry the scope this operation needs. The function answers this one, and API Gateway REST renames a function's WWW-Authenticate header: behind it the challenge arrives as x-amzn-Remapped-WWW-Authenticate. */
+        Forbidden: {
+            headers: {
+                "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                "WWW-Authenticate": components["headers"]["InsufficientScope"];
+                "x-amzn-Remapped-WWW-Authenticate": components["headers"]["InsufficientScope"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "/problems/insufficient-scope",
+                 *       "title": "The access token lacks a scope this operation needs",
+                 *       "status": 403,
+                 *       "detail": "This operation needs the scope todos/write."
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
         /** @description API Gateway's own answer when the function did not answer in time. Retry shortly. */
         GatewayTimeout: {
             headers: {
@@ -244,7 +264,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description No todo has this id. */
+        /** @description No todo of yours has this id. */
         NotFound: {
             headers: {
                 [name: string]: unknown;
@@ -333,6 +353,25 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /** @description No access token, or one that is not valid here (malformed, expired, not yet valid, badly signed, of another issuer or client, or an ID token). Sign in again. */
+        Unauthorized: {
+            headers: {
+                "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "about:blank",
+                 *       "title": "Unauthorized",
+                 *       "status": 401,
+                 *       "detail": "Sign in and send the access token as Authorization Bearer."
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
         /** @description The body is not sent as application/json. */
         UnsupportedMediaType: {
             headers: {
@@ -378,7 +417,7 @@ export interface components {
     requestBodies: never;
     headers: {
         /**
-         * @description The request's Origin, when it is one of the stack's AllowedOrigins (exact match); absent otherwise. The function sets it on every answer it gives; API Gateway's own answers (429, 502, 504) carry none.
+         * @description The request's Origin, when it is one of the stack's AllowedOrigins (exact match); absent otherwise. The function sets it on every answer it gives; API Gateway's own answers (401 for a missing or refused token, 429, 502, 504) carry none.
          * @example http://localhost:3000
          */
         "Access-Control-Allow-Origin": string;
@@ -393,6 +432,11 @@ export interface components {
          */
         IdempotentReplayed: "true";
         /**
+         * @description The RFC 6750 challenge naming the scope the operation needs (one of the two headers, as the answer reached you).
+         * @example Bearer error="insufficient_scope", scope="todos/write"
+         */
+        InsufficientScope: string;
+        /**
          * @description The path of the created todo.
          * @example /todos/0193a1b2-c3d4-7e5f-8a6b-7c8d9e0f1a2b
          */
@@ -402,6 +446,11 @@ export interface components {
          * @example 1
          */
         RetryAfter: number;
+        /**
+         * @description The RFC 6750 challenge of a request without a usable access token.
+         * @example Bearer
+         */
+        WWWAuthenticate: string;
     };
     pathItems: never;
 }
@@ -448,6 +497,8 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalServerError"];
             502: components["responses"]["BadGateway"];
@@ -488,6 +539,8 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             409: components["responses"]["IdempotencyConflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -537,6 +590,8 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalServerError"];
@@ -578,6 +633,8 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
@@ -614,6 +671,8 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             412: components["responses"]["PreconditionFailed"];
             429: components["responses"]["TooManyRequests"];

@@ -1,8 +1,10 @@
 // npm run fuzz:contract: Schemathesis against the local runtime, every check and the stateful phase.
 //
-// Starts `scripts/local/cli.ts --in-memory` on a free port, runs Schemathesis (from .venv/, see
-// `npm run aws-tools`) on openapi.yaml with schemathesis.toml, stops the runtime by its PID and
-// exits with Schemathesis' status: non-zero on any failure.
+// Starts `scripts/local/cli.ts --in-memory` on a free port, signs in as a client does (an
+// access token for a fuzzing user from the runtime's own issuer, POST /auth/dev/token, with
+// every scope), runs Schemathesis (from .venv/, see `npm run aws-tools`) on openapi.yaml with
+// schemathesis.toml and that token in an Authorization header, stops the runtime by its PID
+// and exits with Schemathesis' status: non-zero on any failure.
 //
 //   npm run fuzz:contract                          random seed, FUZZ_EXAMPLES (default 200) per operation
 //   FUZZ_EXAMPLES=1000 npm run fuzz:contract       more examples
@@ -16,6 +18,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createWriteStream, existsSync, mkdirSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { obtainToken } from "./token.ts";
 
 const root = resolve(import.meta.dirname, "..");
 const schemathesis = resolve(root, ".venv/bin/st");
@@ -113,7 +116,12 @@ function startRuntime(): Promise<string> {
   });
 }
 
-function runSchemathesis(baseUrl: string): Promise<number> {
+/** An access token of the runtime's local issuer for the fuzzing user (1 hour). */
+async function signIn(baseUrl: string): Promise<string> {
+  return (await obtainToken({ username: "schemathesis", url: baseUrl })).token;
+}
+
+function runSchemathesis(baseUrl: string, token: string): Promise<number> {
   const args = [
     "--config-file",
     resolve(root, "schemathesis.toml"),
@@ -121,6 +129,9 @@ function runSchemathesis(baseUrl: string): Promise<number> {
     resolve(root, "openapi.yaml"),
     "--url",
     baseUrl,
+    // Signed in; its ignored_auth check still sends requests without it and expects 401.
+    "--header",
+    `Authorization: Bearer ${token}`,
     "--checks",
     "all",
     "--phases",
@@ -141,7 +152,7 @@ function runSchemathesis(baseUrl: string): Promise<number> {
   if (values.ci) args.push("--generation-deterministic", "--no-color");
   else args.push("--generation-database", "none");
   args.push(...positionals);
-  console.log(`fuzz:contract: st ${args.join(" ")}`);
+  console.log(`fuzz:contract: st ${args.join(" ").replace(token, "<token>")}`);
   const child = spawn(schemathesis, args, {
     cwd: root,
     stdio: "inherit",
@@ -166,7 +177,7 @@ try {
   console.log(
     `fuzz:contract: runtime (pid ${runtime?.pid}) at ${baseUrl}; log in ${runtimeLogPath}`,
   );
-  exitCode = await runSchemathesis(baseUrl);
+  exitCode = await runSchemathesis(baseUrl, await signIn(baseUrl));
   if (runtime && runtime.exitCode !== null) {
     console.error(`fuzz:contract: the runtime died during the run; see ${runtimeLogPath}`);
     exitCode ||= 1;

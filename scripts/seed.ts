@@ -4,7 +4,6 @@
 // running it twice adds nothing. `npm start` (scripts/start.ts) calls seedSampleTodos for a new table.
 import { pathToFileURL } from "node:url";
 import { createDocumentClient } from "../src/dynamodb/client.ts";
-import { ownerOf } from "../src/http/todo-handlers.ts";
 import { DynamoDbTodoStore } from "../src/todos/dynamodb-todo-store.ts";
 import type { StoredTodo } from "../src/todos/todo.ts";
 import { loadCfnTemplate } from "./local/cfn-template.ts";
@@ -43,8 +42,17 @@ const sampleTodos: StoredTodo[] = [
   },
 ];
 
+/**
+ * Whose the samples are: a user's `sub` (SEED_OWNER). Every todo belongs to a signed-in user,
+ * so samples of the default owner are seen by no one until a user with that `sub` signs in.
+ */
+export const sampleOwner = process.env.SEED_OWNER || "sample-todos";
+
 /** Creates the table if needed and adds the samples that are missing. Returns how many it added. */
-export async function seedSampleTodos({ endpoint, tableName }: SeedTarget): Promise<number> {
+export async function seedSampleTodos(
+  { endpoint, tableName }: SeedTarget,
+  owner = sampleOwner,
+): Promise<number> {
   const template = loadCfnTemplate(new URL("../template.yaml", import.meta.url).pathname);
   const client = localDynamoDbClient(endpoint, process.env.AWS_REGION ?? "us-east-1");
   const documentClient = createDocumentClient({ endpoint });
@@ -54,8 +62,8 @@ export async function seedSampleTodos({ endpoint, tableName }: SeedTarget): Prom
     let added = 0;
     for (const todo of sampleTodos) {
       // Already there from an earlier run (or changed since by its user): leave it alone.
-      if (await store.get(ownerOf(), todo.id)) continue;
-      await store.create(ownerOf(), todo);
+      if (await store.get(owner, todo.id)) continue;
+      await store.create(owner, todo);
       added++;
     }
     return added;

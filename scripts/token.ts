@@ -6,9 +6,16 @@
 // them), for the template's first app client and the issuer URL npm start would have at
 // <url>: the token then works against the next `npm start` on that port and data folder.
 // Under `npm start -- --in-memory` the keys live only in that process: keep it running.
-import { resolve } from "node:path";
+//
+// `npm run -s token -- --sam-env` writes what `sam local start-api` needs to take these tokens
+// (the SAM CLI skips Cognito authorizers, so the function verifies them itself where
+// AWS_SAM_LOCAL is set): env_local.json with, for every function of the template, the
+// issuer URL, its JWKS (inline, and where a container reaches it) and the app client ids.
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
+import { decodeJwt } from "jose";
 import { openIssuerKeys } from "./local/auth/keys.ts";
 import { readTemplateAuth } from "./local/auth/template-auth.ts";
 import { isValidUsername, mintAccessToken, mintIdToken } from "./local/auth/tokens.ts";
@@ -92,13 +99,74 @@ export async function obtainToken(request: TokenRequest): Promise<ObtainedToken>
   };
 }
 
+export interface SamEnvRequest {
+  /** Where npm start serves (or will serve) the API: the tokens' issuer is <url>/auth. */
+  url?: string;
+  keysFile?: string;
+  templatePath?: string;
+  /** The env-vars file to start from (default env_local.json, if it exists). */
+  baseFile?: string;
+  /** How a container reaches the host (default host.docker.internal). */
+  dockerHost?: string;
+}
+
+/**
+ * The SAM CLI env-vars file (`--env-vars`) that lets the function verify the local issuer's
+ * tokens under sam local start-api: the base file's variables, plus for each function
+ * LOCAL_ISSUER_URL (the tokens' iss), LOCAL_JWKS (the public keys themselves, so the function
+ * needs no call), LOCAL_JWKS_URL (the same keys as a container reaches a running npm start)
+ * and LOCAL_CLIENT_IDS (the template's app clients, comma-separated).
+ */
+export async function samEnvVars(request: SamEnvRequest = {}): Promise<Record<string, unknown>> {
+  const url = new URL((request.url ?? defaultUrl).replace(/\/+$/, ""));
+  const issuer = `${url.origin}/auth`;
+  const templatePath = resolve(request.templatePath ?? "template.yaml");
+  const template = loadCfnTemplate(templatePath);
+  const app = resolveLocalApp(template, { templatePath });
+  const pools = readTemplateAuth(template, { parameters: app.parameters }).userPools;
+  const clientIds = pools.flatMap((pool) => pool.clients.map((client) => client.clientId));
+  if (clientIds.length === 0) {
+    throw new Error(`${templatePath} declares no Cognito user pool with an app client`);
+  }
+  const keys = await openIssuerKeys({
+    file: resolve(request.keysFile ?? ".data/issuer/keys.json"),
+  });
+  const baseFile = resolve(request.baseFile ?? "env_local.json");
+  let base: Record<string, unknown> = {};
+  try {
+    base = JSON.parse(await readFile(baseFile, "utf8")) as Record<string, unknown>;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT" || request.baseFile) throw error;
+  }
+  const jwksUrl = new URL("/auth/.well-known/jwks.json", url);
+  jwksUrl.hostname = request.dockerHost ?? "host.docker.internal";
+  const signIn = {
+    LOCAL_ISSUER_URL: issuer,
+    LOCAL_JWKS: JSON.stringify(keys.jwks()),
+    LOCAL_JWKS_URL: jwksUrl.href,
+    LOCAL_CLIENT_IDS: clientIds.join(","),
+  };
+  const merged: Record<string, unknown> = { ...base };
+  for (const fn of app.functions) {
+    merged[fn.logicalId] = { ...(base[fn.logicalId] as object | undefined), ...signIn };
+  }
+  return merged;
+}
+
 const usage = `npm run -s token -- USERNAME [options]     prints an access token for USERNAME
+npm run -s token -- --sam-env [--out FILE]  writes sam local start-api's env-vars file
 
   --scope SCOPE      a scope to ask for (repeatable; default: all the app client may have)
   --url URL          where npm start serves the API (${defaultUrl})
   --keys FILE        the issuer's keys when npm start is not running (.data/issuer/keys.json)
   -t, --template F   the template whose app client the token is for (template.yaml)
   --id-token         print the ID token instead
+  --sub              print the user's sub instead (e.g. SEED_OWNER for npm run seed)
+  --sam-env          write env_local.json's variables plus the local issuer's (LOCAL_ISSUER_URL,
+                     LOCAL_JWKS, LOCAL_JWKS_URL, LOCAL_CLIENT_IDS) for every function, to
+                     --out (default .data/issuer/env_local.json, not in git); then
+                     sam local start-api --env-vars .data/issuer/env_local.json
+  --out FILE         where --sam-env writes
 `;
 
 async function main() {
@@ -110,6 +178,25 @@ async function main() {
     process.exit(2);
   }
   const { values, positionals } = parsed;
+  if (values["sam-env"] && !values.help && positionals.length === 0) {
+    try {
+      const out = resolve(values.out ?? ".data/issuer/env_local.json");
+      const env = await samEnvVars({
+        url: values.url,
+        keysFile: values.keys,
+        templatePath: values.template,
+      });
+      await mkdir(dirname(out), { recursive: true });
+      await writeFile(out, `${JSON.stringify(env, null, 2)}\n`);
+      process.stderr.write(
+        `wrote ${out}: sam local start-api --env-vars ${out} takes the tokens of npm run token\n`,
+      );
+    } catch (error) {
+      process.stderr.write(`npm run token: ${(error as Error).message}\n`);
+      process.exit(1);
+    }
+    return;
+  }
   if (values.help || positionals.length !== 1) {
     process.stderr.write(usage);
     process.exit(values.help ? 0 : 2);
@@ -124,7 +211,7 @@ async function main() {
       idToken: values["id-token"],
     });
     process.stderr.write(`token from ${source}\n`);
-    process.stdout.write(`${token}\n`);
+    process.stdout.write(`${values.sub ? decodeJwt(token).sub : token}\n`);
   } catch (error) {
     process.stderr.write(`npm run token: ${(error as Error).message}\n`);
     process.exit(1);
@@ -141,6 +228,9 @@ function parseCommandLine() {
       keys: { type: "string" },
       template: { type: "string", short: "t" },
       "id-token": { type: "boolean", default: false },
+      sub: { type: "boolean", default: false },
+      "sam-env": { type: "boolean", default: false },
+      out: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });

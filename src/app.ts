@@ -15,11 +15,13 @@ import {
   fixedHeaders,
   lowerCaseHeaders,
   problemErrors,
+  refuseEveryRequest,
   requestLog,
 } from "./http/middlewares.ts";
 import { requestValidatorFor } from "./http/request-validation.ts";
 import { emptyResponse } from "./http/responses.ts";
 import { unroutedRequest } from "./http/routing.ts";
+import { type BearerVerifier, requireScopes, signIn } from "./http/sign-in.ts";
 import { type TodoHandlerDependencies, todoHandlers } from "./http/todo-handlers.ts";
 
 export const maxBodyBytes = 16 * 1024;
@@ -28,21 +30,32 @@ export interface AppDependencies extends TodoHandlerDependencies {
   logger: Logger;
   /** Exact origins allowed by CORS; any other origin gets no Access-Control-Allow-Origin. */
   allowedOrigins: string[];
+  /** Only under `sam local start-api`, where no authorizer verifies the token (src/handler.ts). */
+  verifyBearer?: BearerVerifier | undefined;
+  /** Set when the function must serve nothing: every request is 503 with this detail. */
+  refusal?: string | undefined;
 }
 
 // What a browser may send and read, as the contract says: its methods, its header parameters
-// (with Content-Type for the JSON bodies) and its response headers. A header added to
-// openapi.yaml is allowed at once.
+// (with Content-Type for the JSON bodies, and Authorization for the bearer token of secured
+// operations) and its response headers. A header added to openapi.yaml is allowed at once.
 const corsMethods = [...new Set([...operations.map((operation) => operation.method), "OPTIONS"])];
 const namedIn = (names: (operation: OperationRoute) => readonly string[]) =>
   [...new Set(operations.flatMap(names))].sort();
 const corsHeaders = [
   ...(operations.some((operation) => operation.hasBody) ? ["Content-Type"] : []),
+  ...(operations.some((operation) => operation.scopes.length > 0) ? ["Authorization"] : []),
   ...namedIn((operation) => operation.headerParameters),
 ];
 const corsExposedHeaders = namedIn((operation) => operation.responseHeaders);
 
-export function createApp({ logger, allowedOrigins, ...handlerDependencies }: AppDependencies) {
+export function createApp({
+  logger,
+  allowedOrigins,
+  verifyBearer,
+  refusal,
+  ...handlerDependencies
+}: AppDependencies) {
   const handlers = todoHandlers(handlerDependencies);
   const routes: Route<APIGatewayProxyEvent, APIGatewayProxyResult>[] = operations.map(
     (operation) => {
@@ -51,6 +64,8 @@ export function createApp({ logger, allowedOrigins, ...handlerDependencies }: Ap
         handlers[operation.operationId],
         { timeoutEarlyInMillis: 0 },
       );
+      // Scope first, as API Gateway's authorizer comes before anything reads the request.
+      if (operation.scopes.length > 0) route.use(requireScopes(operation.scopes));
       if (operation.hasBody) route.use(httpJsonBodyParser());
       // @middy/validator calls eventSchema(event) and reads its .errors: ours has that shape,
       // with the problems already in the client's words.
@@ -68,7 +83,7 @@ export function createApp({ logger, allowedOrigins, ...handlerDependencies }: Ap
   // header middlewares decorate that answer, and the request log sees the final status.
   // Half a second before the Lambda's timeout, Middy stops waiting and we answer 503 ourselves,
   // instead of the bare 502 that API Gateway gives for a function cut off mid-request.
-  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>({ timeoutEarlyInMillis: 500 })
+  const app = middy<APIGatewayProxyEvent, APIGatewayProxyResult>({ timeoutEarlyInMillis: 500 })
     .use(requestLog(logger))
     .use(
       cors({
@@ -81,7 +96,10 @@ export function createApp({ logger, allowedOrigins, ...handlerDependencies }: Ap
     )
     .use(fixedHeaders())
     .use(problemErrors(logger))
-    .use(lowerCaseHeaders())
+    .use(lowerCaseHeaders());
+  if (refusal) app.use(refuseEveryRequest(refusal));
+  return app
+    .use(signIn(verifyBearer))
     .use(bodySizeLimit(maxBodyBytes))
     .handler(httpRouterHandler({ routes, notFoundResponse: unroutedRequest(operations) }));
 }

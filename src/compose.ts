@@ -5,6 +5,7 @@ import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { createApp } from "./app.ts";
 import { createDocumentClient, type DynamoDbClientOptions } from "./dynamodb/client.ts";
 import type { Logger } from "./http/logger.ts";
+import type { BearerVerifier } from "./http/sign-in.ts";
 import { DynamoDbIdempotencyStore } from "./idempotency/dynamodb-idempotency-store.ts";
 import { Idempotency, type IdempotencyTimings } from "./idempotency/idempotency.ts";
 import { DynamoDbTodoStore } from "./todos/dynamodb-todo-store.ts";
@@ -20,6 +21,10 @@ export interface AppSettings {
   logger: Logger;
   /** Exact origins allowed by CORS. */
   allowedOrigins: string[];
+  /** Only under `sam local start-api`: verifies the bearer token where no authorizer did. */
+  verifyBearer?: BearerVerifier | undefined;
+  /** The function must serve nothing: every request is 503 with this detail (Config.refusal). */
+  refusal?: string | undefined;
   /** Shorter idempotency timings, for tests that wait them out. */
   idempotency?: Partial<IdempotencyTimings> | undefined;
 }
@@ -50,6 +55,8 @@ export function composeApp(settings: AppSettings): ComposedApp {
     idempotentCreation,
     logger: settings.logger,
     allowedOrigins: settings.allowedOrigins,
+    verifyBearer: settings.verifyBearer,
+    refusal: settings.refusal,
   });
   return { handler, documentClient };
 }

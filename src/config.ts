@@ -14,6 +14,11 @@ export interface Config {
    * profile the user has, so it is refused unless USE_AWS_DYNAMODB=true says that is meant.
    */
   refusal: string | undefined;
+  /**
+   * Under `sam local start-api` (the SAM CLI sets AWS_SAM_LOCAL=true in its containers; Lambda
+   * on AWS never does): no authorizer runs there, so the function verifies tokens itself.
+   */
+  samLocal: boolean;
 }
 
 const localRunWithoutEndpoint =
@@ -37,5 +42,6 @@ export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): Con
     pageTokenKey: env.PAGE_TOKEN_KEY || `todo-api:${tableName}`,
     logLevel: env.LOG_LEVEL,
     refusal: refuse ? localRunWithoutEndpoint : undefined,
+    samLocal: env.AWS_SAM_LOCAL === "true",
   };
 }

@@ -11,20 +11,13 @@ function validate20(data, {instancePath="", parentData, parentDataProperty, root
 /*# sourceURL="listTodos.parameters" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate20.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.query !== undefined){
 let data0 = data.query;
 if(data0 && typeof data0 == "object" && !Array.isArray(data0)){
 for(const key0 in data0){
 if(!(((key0 === "limit") || (key0 === "nextToken")) || (key0 === "status"))){
-const err0 = {instancePath:instancePath+"/query",schemaPath:"#/properties/query/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
+const err0 = {instancePath:instancePath+"/query",keyword:"additionalProperties",params:{additionalProperty: key0}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -37,7 +30,7 @@ errors++;
 if(data0.limit !== undefined){
 let data1 = data0.limit;
 if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-const err1 = {instancePath:instancePath+"/query/limit",schemaPath:"#/properties/query/properties/limit/type",keyword:"type",params:{type: "integer"}};
+const err1 = {instancePath:instancePath+"/query/limit",keyword:"type",params:{type: "integer"}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -48,7 +41,7 @@ errors++;
 }
 if((typeof data1 == "number") && (isFinite(data1))){
 if(data1 > 100 || isNaN(data1)){
-const err2 = {instancePath:instancePath+"/query/limit",schemaPath:"#/properties/query/properties/limit/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100}};
+const err2 = {instancePath:instancePath+"/query/limit",keyword:"maximum",params:{comparison: "<=", limit: 100}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -58,7 +51,7 @@ vErrors.push(err2);
 errors++;
 }
 if(data1 < 1 || isNaN(data1)){
-const err3 = {instancePath:instancePath+"/query/limit",schemaPath:"#/properties/query/properties/limit/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
+const err3 = {instancePath:instancePath+"/query/limit",keyword:"minimum",params:{comparison: ">=", limit: 1}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -73,7 +66,7 @@ if(data0.nextToken !== undefined){
 let data2 = data0.nextToken;
 if(typeof data2 === "string"){
 if(func1(data2) > 1024){
-const err4 = {instancePath:instancePath+"/query/nextToken",schemaPath:"components.json#/$defs/NextToken/maxLength",keyword:"maxLength",params:{limit: 1024}};
+const err4 = {instancePath:instancePath+"/query/nextToken",keyword:"maxLength",params:{limit: 1024}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -83,7 +76,7 @@ vErrors.push(err4);
 errors++;
 }
 if(func1(data2) < 1){
-const err5 = {instancePath:instancePath+"/query/nextToken",schemaPath:"components.json#/$defs/NextToken/minLength",keyword:"minLength",params:{limit: 1}};
+const err5 = {instancePath:instancePath+"/query/nextToken",keyword:"minLength",params:{limit: 1}};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -93,7 +86,7 @@ vErrors.push(err5);
 errors++;
 }
 if(!pattern4.test(data2)){
-const err6 = {instancePath:instancePath+"/query/nextToken",schemaPath:"components.json#/$defs/NextToken/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$"}};
+const err6 = {instancePath:instancePath+"/query/nextToken",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$"}};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -104,7 +97,7 @@ errors++;
 }
 }
 else {
-const err7 = {instancePath:instancePath+"/query/nextToken",schemaPath:"components.json#/$defs/NextToken/type",keyword:"type",params:{type: "string"}};
+const err7 = {instancePath:instancePath+"/query/nextToken",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -117,7 +110,7 @@ errors++;
 if(data0.status !== undefined){
 let data3 = data0.status;
 if(typeof data3 !== "string"){
-const err8 = {instancePath:instancePath+"/query/status",schemaPath:"components.json#/$defs/TodoStatus/type",keyword:"type",params:{type: "string"}};
+const err8 = {instancePath:instancePath+"/query/status",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -127,7 +120,7 @@ vErrors.push(err8);
 errors++;
 }
 if(!((data3 === "pending") || (data3 === "done"))){
-const err9 = {instancePath:instancePath+"/query/status",schemaPath:"components.json#/$defs/TodoStatus/enum",keyword:"enum",params:{allowedValues: schema34.enum}};
+const err9 = {instancePath:instancePath+"/query/status",keyword:"enum",params:{allowedValues: schema34.enum}};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -143,7 +136,6 @@ errors++;
 validate20.errors = vErrors;
 return errors === 0;
 }
-validate20.evaluated = {"props":{"query":true},"dynamicProps":false,"dynamicItems":false};
 
 export const createTodo = validate22;
 const schema35 = {"$id":"createTodo.parameters","properties":{"query":{"properties":{},"required":[],"additionalProperties":false},"header":{"properties":{"idempotency-key":{"type":"string","minLength":1,"maxLength":255,"pattern":"^[\\u0021-\\u007e]+$"}},"required":[]}}};
@@ -153,19 +145,12 @@ function validate22(data, {instancePath="", parentData, parentDataProperty, root
 /*# sourceURL="createTodo.parameters" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate22.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.query !== undefined){
 let data0 = data.query;
 if(data0 && typeof data0 == "object" && !Array.isArray(data0)){
 for(const key0 in data0){
-const err0 = {instancePath:instancePath+"/query",schemaPath:"#/properties/query/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
+const err0 = {instancePath:instancePath+"/query",keyword:"additionalProperties",params:{additionalProperty: key0}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -183,7 +168,7 @@ if(data1["idempotency-key"] !== undefined){
 let data2 = data1["idempotency-key"];
 if(typeof data2 === "string"){
 if(func1(data2) > 255){
-const err1 = {instancePath:instancePath+"/header/idempotency-key",schemaPath:"#/properties/header/properties/idempotency-key/maxLength",keyword:"maxLength",params:{limit: 255}};
+const err1 = {instancePath:instancePath+"/header/idempotency-key",keyword:"maxLength",params:{limit: 255}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -193,7 +178,7 @@ vErrors.push(err1);
 errors++;
 }
 if(func1(data2) < 1){
-const err2 = {instancePath:instancePath+"/header/idempotency-key",schemaPath:"#/properties/header/properties/idempotency-key/minLength",keyword:"minLength",params:{limit: 1}};
+const err2 = {instancePath:instancePath+"/header/idempotency-key",keyword:"minLength",params:{limit: 1}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -203,7 +188,7 @@ vErrors.push(err2);
 errors++;
 }
 if(!pattern5.test(data2)){
-const err3 = {instancePath:instancePath+"/header/idempotency-key",schemaPath:"#/properties/header/properties/idempotency-key/pattern",keyword:"pattern",params:{pattern: "^[\\u0021-\\u007e]+$"}};
+const err3 = {instancePath:instancePath+"/header/idempotency-key",keyword:"pattern",params:{pattern: "^[\\u0021-\\u007e]+$"}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -214,7 +199,7 @@ errors++;
 }
 }
 else {
-const err4 = {instancePath:instancePath+"/header/idempotency-key",schemaPath:"#/properties/header/properties/idempotency-key/type",keyword:"type",params:{type: "string"}};
+const err4 = {instancePath:instancePath+"/header/idempotency-key",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -230,7 +215,6 @@ errors++;
 validate22.errors = vErrors;
 return errors === 0;
 }
-validate22.evaluated = {"props":{"query":true,"header":true},"dynamicProps":false,"dynamicItems":false};
 
 export const getTodo = validate23;
 const schema36 = {"$id":"getTodo.parameters","properties":{"path":{"properties":{"id":{"$ref":"components.json#/$defs/TodoId"}},"required":["id"],"additionalProperties":false},"query":{"properties":{},"required":[],"additionalProperties":false},"header":{"properties":{"if-none-match":{"type":"string","maxLength":200}},"required":[]}}};
@@ -241,19 +225,12 @@ function validate23(data, {instancePath="", parentData, parentDataProperty, root
 /*# sourceURL="getTodo.parameters" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate23.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.path !== undefined){
 let data0 = data.path;
 if(data0 && typeof data0 == "object" && !Array.isArray(data0)){
 if(data0.id === undefined){
-const err0 = {instancePath:instancePath+"/path",schemaPath:"#/properties/path/required",keyword:"required",params:{missingProperty: "id"}};
+const err0 = {instancePath:instancePath+"/path",keyword:"required",params:{missingProperty: "id"}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -264,7 +241,7 @@ errors++;
 }
 for(const key0 in data0){
 if(!(key0 === "id")){
-const err1 = {instancePath:instancePath+"/path",schemaPath:"#/properties/path/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
+const err1 = {instancePath:instancePath+"/path",keyword:"additionalProperties",params:{additionalProperty: key0}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -278,7 +255,7 @@ if(data0.id !== undefined){
 let data1 = data0.id;
 if(typeof data1 === "string"){
 if(!pattern6.test(data1)){
-const err2 = {instancePath:instancePath+"/path/id",schemaPath:"components.json#/$defs/TodoId/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"}};
+const err2 = {instancePath:instancePath+"/path/id",keyword:"pattern",params:{pattern: "^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -289,7 +266,7 @@ errors++;
 }
 }
 else {
-const err3 = {instancePath:instancePath+"/path/id",schemaPath:"components.json#/$defs/TodoId/type",keyword:"type",params:{type: "string"}};
+const err3 = {instancePath:instancePath+"/path/id",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -305,7 +282,7 @@ if(data.query !== undefined){
 let data2 = data.query;
 if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
 for(const key1 in data2){
-const err4 = {instancePath:instancePath+"/query",schemaPath:"#/properties/query/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1}};
+const err4 = {instancePath:instancePath+"/query",keyword:"additionalProperties",params:{additionalProperty: key1}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -323,7 +300,7 @@ if(data3["if-none-match"] !== undefined){
 let data4 = data3["if-none-match"];
 if(typeof data4 === "string"){
 if(func1(data4) > 200){
-const err5 = {instancePath:instancePath+"/header/if-none-match",schemaPath:"#/properties/header/properties/if-none-match/maxLength",keyword:"maxLength",params:{limit: 200}};
+const err5 = {instancePath:instancePath+"/header/if-none-match",keyword:"maxLength",params:{limit: 200}};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -334,7 +311,7 @@ errors++;
 }
 }
 else {
-const err6 = {instancePath:instancePath+"/header/if-none-match",schemaPath:"#/properties/header/properties/if-none-match/type",keyword:"type",params:{type: "string"}};
+const err6 = {instancePath:instancePath+"/header/if-none-match",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -350,7 +327,6 @@ errors++;
 validate23.errors = vErrors;
 return errors === 0;
 }
-validate23.evaluated = {"props":{"path":true,"query":true,"header":true},"dynamicProps":false,"dynamicItems":false};
 
 export const updateTodo = validate24;
 const schema38 = {"$id":"updateTodo.parameters","properties":{"path":{"properties":{"id":{"$ref":"components.json#/$defs/TodoId"}},"required":["id"],"additionalProperties":false},"query":{"properties":{},"required":[],"additionalProperties":false},"header":{"properties":{"if-match":{"type":"string","maxLength":200}},"required":[]}}};
@@ -359,19 +335,12 @@ function validate24(data, {instancePath="", parentData, parentDataProperty, root
 /*# sourceURL="updateTodo.parameters" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate24.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.path !== undefined){
 let data0 = data.path;
 if(data0 && typeof data0 == "object" && !Array.isArray(data0)){
 if(data0.id === undefined){
-const err0 = {instancePath:instancePath+"/path",schemaPath:"#/properties/path/required",keyword:"required",params:{missingProperty: "id"}};
+const err0 = {instancePath:instancePath+"/path",keyword:"required",params:{missingProperty: "id"}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -382,7 +351,7 @@ errors++;
 }
 for(const key0 in data0){
 if(!(key0 === "id")){
-const err1 = {instancePath:instancePath+"/path",schemaPath:"#/properties/path/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
+const err1 = {instancePath:instancePath+"/path",keyword:"additionalProperties",params:{additionalProperty: key0}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -396,7 +365,7 @@ if(data0.id !== undefined){
 let data1 = data0.id;
 if(typeof data1 === "string"){
 if(!pattern6.test(data1)){
-const err2 = {instancePath:instancePath+"/path/id",schemaPath:"components.json#/$defs/TodoId/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"}};
+const err2 = {instancePath:instancePath+"/path/id",keyword:"pattern",params:{pattern: "^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -407,7 +376,7 @@ errors++;
 }
 }
 else {
-const err3 = {instancePath:instancePath+"/path/id",schemaPath:"components.json#/$defs/TodoId/type",keyword:"type",params:{type: "string"}};
+const err3 = {instancePath:instancePath+"/path/id",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -423,7 +392,7 @@ if(data.query !== undefined){
 let data2 = data.query;
 if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
 for(const key1 in data2){
-const err4 = {instancePath:instancePath+"/query",schemaPath:"#/properties/query/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1}};
+const err4 = {instancePath:instancePath+"/query",keyword:"additionalProperties",params:{additionalProperty: key1}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -441,7 +410,7 @@ if(data3["if-match"] !== undefined){
 let data4 = data3["if-match"];
 if(typeof data4 === "string"){
 if(func1(data4) > 200){
-const err5 = {instancePath:instancePath+"/header/if-match",schemaPath:"#/properties/header/properties/if-match/maxLength",keyword:"maxLength",params:{limit: 200}};
+const err5 = {instancePath:instancePath+"/header/if-match",keyword:"maxLength",params:{limit: 200}};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -452,7 +421,7 @@ errors++;
 }
 }
 else {
-const err6 = {instancePath:instancePath+"/header/if-match",schemaPath:"#/properties/header/properties/if-match/type",keyword:"type",params:{type: "string"}};
+const err6 = {instancePath:instancePath+"/header/if-match",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -468,7 +437,6 @@ errors++;
 validate24.errors = vErrors;
 return errors === 0;
 }
-validate24.evaluated = {"props":{"path":true,"query":true,"header":true},"dynamicProps":false,"dynamicItems":false};
 
 export const deleteTodo = validate25;
 const schema40 = {"$id":"deleteTodo.parameters","properties":{"path":{"properties":{"id":{"$ref":"components.json#/$defs/TodoId"}},"required":["id"],"additionalProperties":false},"query":{"properties":{},"required":[],"additionalProperties":false},"header":{"properties":{"if-match":{"type":"string","maxLength":200}},"required":[]}}};
@@ -477,19 +445,12 @@ function validate25(data, {instancePath="", parentData, parentDataProperty, root
 /*# sourceURL="deleteTodo.parameters" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate25.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.path !== undefined){
 let data0 = data.path;
 if(data0 && typeof data0 == "object" && !Array.isArray(data0)){
 if(data0.id === undefined){
-const err0 = {instancePath:instancePath+"/path",schemaPath:"#/properties/path/required",keyword:"required",params:{missingProperty: "id"}};
+const err0 = {instancePath:instancePath+"/path",keyword:"required",params:{missingProperty: "id"}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -500,7 +461,7 @@ errors++;
 }
 for(const key0 in data0){
 if(!(key0 === "id")){
-const err1 = {instancePath:instancePath+"/path",schemaPath:"#/properties/path/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
+const err1 = {instancePath:instancePath+"/path",keyword:"additionalProperties",params:{additionalProperty: key0}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -514,7 +475,7 @@ if(data0.id !== undefined){
 let data1 = data0.id;
 if(typeof data1 === "string"){
 if(!pattern6.test(data1)){
-const err2 = {instancePath:instancePath+"/path/id",schemaPath:"components.json#/$defs/TodoId/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"}};
+const err2 = {instancePath:instancePath+"/path/id",keyword:"pattern",params:{pattern: "^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -525,7 +486,7 @@ errors++;
 }
 }
 else {
-const err3 = {instancePath:instancePath+"/path/id",schemaPath:"components.json#/$defs/TodoId/type",keyword:"type",params:{type: "string"}};
+const err3 = {instancePath:instancePath+"/path/id",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -541,7 +502,7 @@ if(data.query !== undefined){
 let data2 = data.query;
 if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
 for(const key1 in data2){
-const err4 = {instancePath:instancePath+"/query",schemaPath:"#/properties/query/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1}};
+const err4 = {instancePath:instancePath+"/query",keyword:"additionalProperties",params:{additionalProperty: key1}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -559,7 +520,7 @@ if(data3["if-match"] !== undefined){
 let data4 = data3["if-match"];
 if(typeof data4 === "string"){
 if(func1(data4) > 200){
-const err5 = {instancePath:instancePath+"/header/if-match",schemaPath:"#/properties/header/properties/if-match/maxLength",keyword:"maxLength",params:{limit: 200}};
+const err5 = {instancePath:instancePath+"/header/if-match",keyword:"maxLength",params:{limit: 200}};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -570,7 +531,7 @@ errors++;
 }
 }
 else {
-const err6 = {instancePath:instancePath+"/header/if-match",schemaPath:"#/properties/header/properties/if-match/type",keyword:"type",params:{type: "string"}};
+const err6 = {instancePath:instancePath+"/header/if-match",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -586,4 +547,3 @@ errors++;
 validate25.errors = vErrors;
 return errors === 0;
 }
-validate25.evaluated = {"props":{"path":true,"query":true,"header":true},"dynamicProps":false,"dynamicItems":false};

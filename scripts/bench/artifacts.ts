@@ -38,8 +38,10 @@ export function productFunction(): FunctionDefinition {
 /** The same function with another entry point: a baseline built exactly like the product. */
 function withEntryPoint(fn: FunctionDefinition, entryPoint: string): FunctionDefinition {
   if (!fn.build) throw new Error(`${fn.logicalId} has no BuildMethod: nothing to compare with`);
+  const exportName = fn.handler.slice(fn.handler.lastIndexOf(".") + 1);
   return {
     ...fn,
+    handler: `${basename(entryPoint, extname(entryPoint))}.${exportName}`,
     build: {
       ...fn.build,
       properties: { ...fn.build.properties, EntryPoints: [relative(fn.codeDir, entryPoint)] },
@@ -56,18 +58,27 @@ async function buildArtifact(name: string, fn: FunctionDefinition): Promise<Arti
   await mkdir(dir, { recursive: true });
   // Lambda's task root has no package.json of ours: .js would be CommonJS there.
   await writeFile(join(dir, "package.json"), "{}\n");
+  // The module Lambda loads is the one Handler names; other entry points (the product's sam
+  // local sign-in) are written beside it but never loaded on AWS, so they are not counted.
+  const moduleName = fn.handler.slice(0, fn.handler.lastIndexOf("."));
   let file = "";
   let bytes = 0;
   let sourceMapBytes = 0;
   for (const output of result.outputFiles ?? []) {
     await mkdir(dirname(output.path), { recursive: true });
     await writeFile(output.path, output.contents);
+    const loaded =
+      relative(dir, output.path)
+        .replace(/\.map$/, "")
+        .replace(/\.[^.]+$/, "") === moduleName;
+    if (!loaded) continue;
     if (output.path.endsWith(".map")) sourceMapBytes += output.contents.byteLength;
     else {
       file = output.path;
       bytes += output.contents.byteLength;
     }
   }
+  if (!file) throw new Error(`${name}: the build wrote no ${moduleName} module`);
   const exportName = fn.handler.slice(fn.handler.lastIndexOf(".") + 1);
   return {
     name,

@@ -22,6 +22,8 @@ export interface MemorySample {
 
 export async function measureMemory(options: {
   runtimeUrl: string;
+  /** A signed-in client's headers (the bench user's token). */
+  runtimeHeaders: Record<string, string>;
   runtimePid: number;
   todoId: string;
   firstRequests: number;
@@ -95,6 +97,7 @@ export async function measureMemory(options: {
     const run = await runLoad({
       url: runtimeUrl,
       method: "GET",
+      headers: options.runtimeHeaders,
       requests: mix,
       accept: (status) => status < 500,
       connections: options.concurrency,

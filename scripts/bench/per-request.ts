@@ -20,7 +20,8 @@ export const targetLabels: Record<TargetName, string> = {
 
 /** Each target's process (its pid), whose threads' CPU is accounted per request. */
 export type Target =
-  | { name: TargetName; pid: number; url: string }
+  /** headers: what every request carries (the runtime's: a signed-in client's token). */
+  | { name: TargetName; pid: number; url: string; headers?: Record<string, string> }
   | { name: TargetName; pid: number; invoker: InProcessInvoker };
 
 /** Where the CPU of a request goes: the target's threads by role, and the shared DynamoDB. */
@@ -69,7 +70,7 @@ function measure(
     url: `${target.url}${path}`,
     method: endpoint.method,
     body: endpoint.body,
-    headers: endpoint.body === undefined ? {} : jsonHeaders,
+    headers: { ...target.headers, ...(endpoint.body === undefined ? {} : jsonHeaders) },
     connections: concurrency,
     durationS,
   });
@@ -108,7 +109,7 @@ export async function measurePerRequest(options: {
             url: `${target.url}${endpoint.path(todoId)}`,
             method: endpoint.method,
             body: endpoint.body,
-            headers: endpoint.body === undefined ? {} : jsonHeaders,
+            headers: { ...target.headers, ...(endpoint.body === undefined ? {} : jsonHeaders) },
             connections,
             amount: connections * warmUpRequestsPerConnection,
           });

@@ -12,13 +12,14 @@ import {
   type TodoPatch,
   toApiTodo,
 } from "../../src/todos/todo.ts";
+import { benchOwner } from "./events.ts";
 
 const tableName = process.env.TABLE_NAME as string;
 const store = new DynamoDbTodoStore(
   createDocumentClient({ endpoint: process.env.DDB_ENDPOINT, region: "us-east-1" }),
   tableName,
 );
-const owner = "anonymous";
+const owner = benchOwner;
 
 async function bodyOf(request: IncomingMessage): Promise<unknown> {
   const chunks: Buffer[] = [];

@@ -75,13 +75,13 @@ async function stopAll(list: Child[]) {
   for (const child of list.splice(0).reverse()) await child.stop();
 }
 
-async function firstTodo(url: string): Promise<string> {
+async function firstTodo(url: string, headers: Record<string, string>): Promise<string> {
   // Some todos for the listing (a page of 20 is full), and one to read and update.
   let id = "";
   for (let index = 0; index < 25; index++) {
     const answer = await fetch(`${url}/todos`, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { ...headers, "content-type": "application/json" },
       body: JSON.stringify({
         title: `Seeded todo ${index}`,
         status: index % 4 ? "pending" : "done",
@@ -132,7 +132,7 @@ async function main(): Promise<BenchResults> {
     const runtime = await startRuntime(dynalite.endpoint, tableName);
     const running = [runtime.child];
     try {
-      const todoId = await firstTodo(runtime.url);
+      const todoId = await firstTodo(runtime.url, runtime.headers);
       const plain = await startPlainServer(environment);
       running.push(plain.child);
       const inProcess = await startInProcess(artifacts.product, environment);
@@ -144,10 +144,17 @@ async function main(): Promise<BenchResults> {
       );
       running.push(offline.child);
       const targets: Target[] = [
-        { name: "runtime", pid: runtime.child.pid, url: runtime.url },
+        { name: "runtime", pid: runtime.child.pid, url: runtime.url, headers: runtime.headers },
         { name: "in-process", pid: inProcess.child.pid, invoker: inProcess },
         { name: "plain", pid: plain.child.pid, url: plain.url },
-        { name: "serverless-offline", pid: offline.child.pid, url: offline.url },
+        // serverless-offline decodes (without verifying) the bearer token into the claims it
+        // passes the function: the same signed-in client's token, the same user's todos.
+        {
+          name: "serverless-offline",
+          pid: offline.child.pid,
+          url: offline.url,
+          headers: runtime.headers,
+        },
       ];
       const runs = await measurePerRequest({
         targets,
@@ -177,6 +184,7 @@ async function main(): Promise<BenchResults> {
     try {
       return await measureMemory({
         runtimeUrl: runtime.url,
+        runtimeHeaders: runtime.headers,
         runtimePid: runtime.child.pid,
         todoId: perRequest.todoId,
         ...settings.memory,
@@ -199,6 +207,7 @@ async function main(): Promise<BenchResults> {
           storedTodos: size,
           tableName: `bench-scale-${size}`,
           runtimeUrl: runtime.url,
+          runtimeHeaders: runtime.headers,
         });
       }
       return await measureScale({

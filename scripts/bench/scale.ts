@@ -6,10 +6,11 @@ import { BatchWriteCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dyn
 import { createDocumentClient } from "../../src/dynamodb/client.ts";
 import { PageTokenCodec } from "../../src/todos/page-token.ts";
 import { uuidv7 } from "../../src/todos/uuid-v7.ts";
+import { benchOwner } from "./events.ts";
 import { runLoad } from "./load.ts";
 import { pooledFigures, type RawRun, type RunFigures, round } from "./stats.ts";
 
-const owner = "anonymous";
+const owner = benchOwner;
 const pageSize = 50;
 
 export interface ScaleQuery {
@@ -109,6 +110,8 @@ export interface ScaleTable {
   tableName: string;
   /** A local runtime serving this table. */
   runtimeUrl: string;
+  /** A signed-in client's headers there (the bench user's token). */
+  runtimeHeaders: Record<string, string>;
 }
 
 /**
@@ -152,7 +155,7 @@ export async function measureScale(options: {
   // A wrong token or path would measure an error page: check each answer first.
   for (const table of tables) {
     for (const query of scaleQueries) {
-      const answer = await fetch(urlOf(table, query));
+      const answer = await fetch(urlOf(table, query), { headers: table.runtimeHeaders });
       const page = (await answer.json()) as { items?: unknown[] };
       if (answer.status !== 200 || page.items?.length !== pageSize) {
         throw new Error(
@@ -171,6 +174,7 @@ export async function measureScale(options: {
           await runLoad({
             url: urlOf(table, query),
             method: "GET",
+            headers: table.runtimeHeaders,
             connections: 1,
             durationS: durationS / rounds,
           }),

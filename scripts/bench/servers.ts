@@ -4,9 +4,11 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { functionEnvironment } from "../local/environment.ts";
+import { obtainToken } from "../token.ts";
 import type { Artifact } from "./artifacts.ts";
 import { productFunction, repoRoot } from "./artifacts.ts";
 import { type Child, startChild } from "./children.ts";
+import { benchKeysFile, benchUsername } from "./events.ts";
 import type { InProcessRun } from "./in-process.ts";
 import type { RawRun } from "./stats.ts";
 
@@ -32,11 +34,14 @@ function npmStartArgs(): string[] {
   return args;
 }
 
-/** The local runtime exactly as `npm start` runs it, on the shared dynalite and a given table. */
+/**
+ * The local runtime exactly as `npm start` runs it, on the shared dynalite and a given table,
+ * and the headers of a client signed in as the bench user (a token from its own issuer).
+ */
 export async function startRuntime(
   ddbEndpoint: string,
   tableName: string,
-): Promise<{ url: string; child: Child }> {
+): Promise<{ url: string; child: Child; headers: Record<string, string> }> {
   const child = await startChild({
     name: `local runtime (npm start), table ${tableName}`,
     command: process.execPath,
@@ -50,12 +55,21 @@ export async function startRuntime(
       tableName,
       "--no-watch",
       "--no-seed",
+      "--issuer-keys",
+      benchKeysFile,
     ],
     cwd: repoRoot,
     ready: /API\s+(http:\/\/\S+)/,
     timeoutMs: 60_000,
   });
-  return { url: child.match[1] as string, child };
+  const url = child.match[1] as string;
+  try {
+    const { token } = await obtainToken({ username: benchUsername, url });
+    return { url, child, headers: { authorization: `Bearer ${token}` } };
+  } catch (error) {
+    await child.stop();
+    throw error;
+  }
 }
 
 /** What the runtime gives its Lambda instances: every baseline runs the handler with it too. */

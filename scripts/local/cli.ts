@@ -25,6 +25,8 @@ export interface CliProject {
   command?: string;
   /** Without one, a new table stays empty (and --no-seed changes nothing). */
   seed?: CliSeed;
+  /** How the banner says to get a token from the local sign-in: "npm run -s token -- alice". */
+  tokenCommand?: string;
 }
 
 function usageText(project: CliProject): string {
@@ -46,7 +48,11 @@ Serves the API of template.yaml like API Gateway + Lambda, with an embedded Dyna
       --ddb-endpoint URL     use this DynamoDB (e.g. DynamoDB Local) instead of the embedded one
       --ddb-port PORT        embedded DynamoDB's port (default: 8000; 0 = a free port)
       --data-dir DIR         where the embedded DynamoDB keeps data (default: .data/dynamodb)
-      --in-memory            keep nothing: the embedded DynamoDB lives in memory
+      --in-memory            keep nothing: the embedded DynamoDB lives in memory, and
+                             so do the local sign-in's signing keys
+      --issuer-keys FILE     the local sign-in's signing keys, made on first start
+                             (default: issuer/keys.json beside the data dir, i.e.
+                             .data/issuer/keys.json)
       --table-name NAME      the local table's name (default: its logical id)
       --no-watch             do not rebuild when sources change
       --no-seed              do not add ${project.seed?.description ?? "sample data"} to a new table
@@ -192,6 +198,7 @@ export async function runCli(args: string[], project: CliProject = {}): Promise<
       ddbPort: portNumber(values["ddb-port"], "--ddb-port", 8000),
       dataDir: values["data-dir"],
       inMemory: values["in-memory"],
+      issuerKeysFile: values["issuer-keys"],
       tableName: values["table-name"],
       watch: values.watch && !buildDir,
       seed: values.seed && project.seed ? seedRunner(project.seed) : undefined,
@@ -214,6 +221,7 @@ export async function runCli(args: string[], project: CliProject = {}): Promise<
           `               ${route.method.padEnd(7)} ${route.path.padEnd(pathWidth)}  → ${route.functionId}`,
       ),
       `  Docs       ${api.url}/docs   (contract: ${api.url}/openapi.yaml)`,
+      ...signInLines(api, project),
       `  DynamoDB   ${api.ddbEndpoint}   table ${api.tableName ?? "(none)"}`,
       `  Data       ${api.dataDir ?? (values["ddb-endpoint"] ? "kept by that DynamoDB" : "in memory: nothing is kept")}`,
       `  Reload     ${values.watch && !buildDir ? "on: saving a source file rebuilds" : "off"}`,
@@ -223,6 +231,18 @@ export async function runCli(args: string[], project: CliProject = {}): Promise<
       "",
     ].join("\n"),
   );
+}
+
+/** The banner's sign-in lines: where the issuer is, who may sign in, how to get a token. */
+function signInLines(api: LocalApi, project: CliProject): string[] {
+  if (!api.signIn) return [];
+  const token =
+    project.tokenCommand ??
+    `curl -s -X POST ${api.signIn.devTokenUrl} -H 'Content-Type: application/json' -d '{"username": "alice"}'`;
+  return [
+    `  Sign-in    ${api.signIn.issuers.join(", ")}   (any username, any password; keys ${api.signIn.keysFile ?? "in memory"})`,
+    `             a token: ${token}`,
+  ];
 }
 
 function parseCommandLine(args: string[]) {
@@ -243,6 +263,7 @@ function parseCommandLine(args: string[]) {
       "ddb-port": { type: "string" },
       "data-dir": { type: "string" },
       "in-memory": { type: "boolean", default: false },
+      "issuer-keys": { type: "string" },
       "table-name": { type: "string" },
       watch: { type: "boolean", default: true },
       seed: { type: "boolean", default: true },

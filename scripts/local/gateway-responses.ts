@@ -5,6 +5,11 @@ import type { HttpAnswer } from "./proxy-result.ts";
 import type { RouteMatch } from "./routing.ts";
 import type { ApiDefinition, CorsSettings } from "./template.ts";
 
+/** An answer of API Gateway's own: unlike an integration's, its headers are sent as they are. */
+export interface GatewayAnswer extends HttpAnswer {
+  fromGateway: true;
+}
+
 const allMethods = ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"];
 
 /** An answer API Gateway gives on its own, shaped by the Api's GatewayResponses. */
@@ -61,7 +66,7 @@ export function gatewayAnswer(
   error: GatewayError,
   api: ApiDefinition | undefined,
   requestId: string,
-): HttpAnswer {
+): GatewayAnswer {
   const responses = api?.gatewayResponses ?? {};
   const settings =
     (error.type ? responses[error.type] : undefined) ??
@@ -76,6 +81,7 @@ export function gatewayAnswer(
   ]);
   for (const [name, value] of Object.entries(settings?.headers ?? {})) headers.set(name, [value]);
   return {
+    fromGateway: true,
     statusCode: settings?.statusCode ?? error.statusCode,
     headers,
     body: Buffer.from(
@@ -87,7 +93,7 @@ export function gatewayAnswer(
 }
 
 /** What SAM's Cors setting makes API Gateway answer to OPTIONS: a mock integration. */
-export function preflightAnswer(cors: CorsSettings, match: RouteMatch): HttpAnswer {
+export function preflightAnswer(cors: CorsSettings, match: RouteMatch): GatewayAnswer {
   const methods = match.methods.includes("ANY")
     ? allMethods
     : [...new Set([...match.methods, "OPTIONS"])].sort();
@@ -99,5 +105,5 @@ export function preflightAnswer(cors: CorsSettings, match: RouteMatch): HttpAnsw
   if (cors.allowHeaders) headers.set("Access-Control-Allow-Headers", [cors.allowHeaders]);
   if (cors.maxAge) headers.set("Access-Control-Max-Age", [cors.maxAge]);
   if (cors.allowCredentials) headers.set("Access-Control-Allow-Credentials", ["true"]);
-  return { statusCode: 200, headers, body: Buffer.alloc(0) };
+  return { fromGateway: true, statusCode: 200, headers, body: Buffer.alloc(0) };
 }

@@ -5,8 +5,10 @@ import { randomBytes } from "node:crypto";
 import { watch } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { availableParallelism } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import type { Writable } from "node:stream";
+import { createLocalSignIn, type LocalSignIn } from "./auth/sign-in.ts";
+import { readTemplateAuth, TemplateAuthError } from "./auth/template-auth.ts";
 import {
   type PreparedFunction,
   prepareFunction,
@@ -14,7 +16,7 @@ import {
   removeStaleBuilds,
 } from "./build.ts";
 import { loadCfnTemplate } from "./cfn-template.ts";
-import { docsPage } from "./docs.ts";
+import { type DocsSignIn, docsPage, oauthRedirectPath } from "./docs.ts";
 import { type LocalDynamoDb, localDynamoDbClient, startLocalDynamoDb } from "./dynamodb.ts";
 import { createTableInput, ensureTable } from "./dynamodb-table.ts";
 import {
@@ -25,7 +27,7 @@ import {
 } from "./environment.ts";
 import { InstancePool } from "./instance-pool.ts";
 import { Router } from "./routing.ts";
-import { type ApiServer, createApiServer, integrationTimeoutMs } from "./server.ts";
+import { type ApiServer, createApiServer, integrationTimeoutMs, type LocalPage } from "./server.ts";
 import { resolveLocalApp, TemplateError } from "./template.ts";
 
 export { buildRestEvent } from "./rest-event.ts";
@@ -41,6 +43,11 @@ export interface LocalApiLogger {
 export interface SeedTarget {
   endpoint: string;
   tableName: string;
+  /**
+   * The `sub` the local sign-in's tokens give a username (stable while its keys are kept),
+   * when the template has a user pool: sample data can belong to a user who signs in.
+   */
+  subjectOf?: (username: string) => string;
 }
 
 export interface LocalApiOptions {
@@ -59,8 +66,14 @@ export interface LocalApiOptions {
   ddbPort?: number;
   /** Where the embedded DynamoDB keeps its data: <template folder>/.data/dynamodb by default. */
   dataDir?: string;
-  /** Keep nothing: the embedded DynamoDB lives in memory. */
+  /** Keep nothing: the embedded DynamoDB lives in memory, and so do the issuer's keys. */
   inMemory?: boolean;
+  /**
+   * The local issuer's signing keys (made on first start): <data dir>/../issuer/keys.json by
+   * default, i.e. .data/issuer/keys.json beside .data/dynamodb, where `npm run token` finds
+   * them; in memory with inMemory, unless named here.
+   */
+  issuerKeysFile?: string;
   /** The local table's name when the template has one table (its logical id by default). */
   tableName?: string;
   /** Rebuild and swap instances when sources change (true by default). */
@@ -102,10 +115,21 @@ export interface LocalApi {
   longestAnswerMs: number;
   /** Requests received and not yet answered. */
   readonly inFlight: number;
+  /** The local sign-in, when the template declares a Cognito user pool with an app client. */
+  signIn?: LocalSignInSummary;
   /** The template's Api routes, as served (at the root, without the stage). */
   routes: Array<{ method: string; path: string; functionId: string }>;
   /** Stops accepting, answers requests in flight, stops instances and closes the store. */
   close(): Promise<void>;
+}
+
+export interface LocalSignInSummary {
+  /** Each user pool's issuer URL (every token's `iss`), e.g. http://127.0.0.1:3000/auth. */
+  issuers: string[];
+  /** POST {"username": "alice"} here for tokens without the sign-in page. */
+  devTokenUrl: string;
+  /** Where the keys are kept, or undefined (in memory). */
+  keysFile: string | undefined;
 }
 
 export class LocalApiError extends Error {
@@ -154,6 +178,35 @@ async function listen(server: ApiServer, host: string, port: number): Promise<Ad
   return server.server.address() as AddressInfo;
 }
 
+/** The origin and its other loopback name: a browser may be on 127.0.0.1 or on localhost. */
+function loopbackAliases(origin: string): string[] {
+  const url = new URL(origin);
+  const other =
+    url.hostname === "127.0.0.1" ? "localhost" : url.hostname === "localhost" ? "127.0.0.1" : "";
+  return other ? [url.origin, `${url.protocol}//${other}:${url.port}`] : [url.origin];
+}
+
+/** The local issuers' pages and endpoints (under /auth), served before anything else. */
+function issuerPage(signIn: LocalSignIn): LocalPage {
+  return (request, response) => signIn.handle(request, response);
+}
+
+/** What Swagger UI's Authorize needs: the first pool's issuer and an app client that can use it. */
+function docsSignInOf(signIn: LocalSignIn): DocsSignIn | undefined {
+  const [first] = signIn.issuers;
+  if (!first) return undefined;
+  const client =
+    first.pool.clients.find((candidate) => candidate.allowedFlows.includes("code")) ??
+    first.pool.clients[0];
+  if (!client) return undefined;
+  const resourceScopes = new Set(first.pool.resourceServers.flatMap((server) => server.scopes));
+  return {
+    issuerPath: () => new URL(first.issuer.issuer()).pathname,
+    clientId: client.clientId,
+    scopes: client.allowedScopes.filter((scope) => resourceScopes.has(scope)),
+  };
+}
+
 export async function startLocalApi(options: LocalApiOptions = {}): Promise<LocalApi> {
   const log = options.log ?? consoleLogger;
   const templatePath = resolve(options.template ?? "template.yaml");
@@ -200,6 +253,26 @@ export async function startLocalApi(options: LocalApiOptions = {}): Promise<Loca
     throw error;
   }
 
+  let templateAuth: ReturnType<typeof readTemplateAuth>;
+  try {
+    templateAuth = readTemplateAuth(template, { parameters: app.parameters, warn: log.warn });
+  } catch (error) {
+    if (error instanceof TemplateAuthError) {
+      throw new LocalApiError(`${templatePath}: ${error.message}`, "TEMPLATE", { cause: error });
+    }
+    throw error;
+  }
+  const dataDir = resolve(options.dataDir ?? join(app.templateDir, ".data", "dynamodb"));
+  // A keys file named explicitly is used even with inMemory (tests sign tokens with it).
+  const issuerKeysFile =
+    options.issuerKeysFile !== undefined
+      ? resolve(options.issuerKeysFile)
+      : options.inMemory
+        ? undefined
+        : join(dirname(dataDir), "issuer", "keys.json");
+  // Known once the server listens (port 0 picks one).
+  let origin = "";
+
   const cleanups: Array<() => Promise<void>> = [];
   const cleanUp = async () => {
     for (const cleanup of cleanups.splice(0).reverse()) {
@@ -208,11 +281,23 @@ export async function startLocalApi(options: LocalApiOptions = {}): Promise<Loca
   };
 
   try {
+    // Before the tables: sample data may belong to a local user (SeedTarget.subjectOf).
+    const signIn: LocalSignIn | undefined = await createLocalSignIn({
+      templateAuth,
+      origin: () => origin,
+      keysFile: issuerKeysFile,
+      // Swagger UI's OAuth callback on the origin it is served from, whatever the port.
+      extraCallbackUrls: () => loopbackAliases(origin).map((alias) => alias + oauthRedirectPath),
+    }).catch((error: Error) => {
+      throw new LocalApiError(`the local sign-in's keys: ${error.message}`, "ISSUER_KEYS", {
+        cause: error,
+      });
+    });
     const database: LocalDynamoDb = await startLocalDynamoDb({
       endpoint: options.ddbEndpoint,
       host,
       port: options.ddbPort ?? 8000,
-      dataDir: resolve(options.dataDir ?? join(app.templateDir, ".data", "dynamodb")),
+      dataDir,
       inMemory: options.inMemory ?? false,
     });
     cleanups.push(() => database.close());
@@ -226,7 +311,11 @@ export async function startLocalApi(options: LocalApiOptions = {}): Promise<Loca
         );
         if (created) {
           log.info(`created table ${table.tableName} from ${table.logicalId}'s definition`);
-          await options.seed?.({ endpoint: database.endpoint, tableName: table.tableName });
+          await options.seed?.({
+            endpoint: database.endpoint,
+            tableName: table.tableName,
+            subjectOf: signIn && ((username) => signIn.keys.subjectOf(username)),
+          });
         }
       }
     } finally {
@@ -288,7 +377,14 @@ export async function startLocalApi(options: LocalApiOptions = {}): Promise<Loca
       router: new Router(app.routes),
       apis: new Map(app.apis.map((api) => [api.logicalId, api])),
       pools,
-      pages: [docsPage(resolve(options.openapi ?? join(app.templateDir, "openapi.yaml")))],
+      pages: [
+        ...(signIn ? [issuerPage(signIn)] : []),
+        docsPage(
+          resolve(options.openapi ?? join(app.templateDir, "openapi.yaml")),
+          signIn && docsSignInOf(signIn),
+        ),
+      ],
+      authorize: signIn && ((route, headers) => signIn.authorize(route, headers)),
       log: log.info,
       logError: log.error,
     });
@@ -308,9 +404,15 @@ export async function startLocalApi(options: LocalApiOptions = {}): Promise<Loca
     cleanups.push(() => apiServer.close());
 
     const urlHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
+    origin = `http://${urlHost}:${address.port}`;
     let closing: Promise<void> | undefined;
     return {
-      url: `http://${urlHost}:${address.port}`,
+      url: origin,
+      signIn: signIn && {
+        issuers: signIn.issuers.map(({ issuer }) => issuer.issuer()),
+        devTokenUrl: `${signIn.issuers[0]?.issuer.issuer()}/dev/token`,
+        keysFile: issuerKeysFile,
+      },
       ddbEndpoint: database.endpoint,
       tableName: app.tables[0]?.tableName,
       dataDir: database.dataDir,

@@ -3,7 +3,10 @@
 // route, CORS preflight from the Api's Cors), then the event to an instance and its result
 // back as the answer.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AuthorizerOutcome, RequestHeaders } from "./auth/authorizer.ts";
+import type { RouteOfRequest } from "./auth/sign-in.ts";
 import {
+  type GatewayAnswer,
   type GatewayError,
   gatewayAnswer,
   integrationTimeout,
@@ -34,6 +37,14 @@ export interface ApiServerOptions {
   /** By function logical id. */
   pools: Map<string, InstancePool>;
   pages: LocalPage[];
+  /**
+   * The Api's authorizer for a routed request (the local sign-in's `authorize`): undefined
+   * when none guards the route. Without it, no route is guarded.
+   */
+  authorize?: (
+    route: RouteOfRequest,
+    headers: RequestHeaders,
+  ) => Promise<AuthorizerOutcome | undefined>;
   log: (line: string) => void;
   logError: (line: string) => void;
 }
@@ -103,16 +114,20 @@ function readBody(request: IncomingMessage): Promise<Buffer> {
   });
 }
 
+/** The function's answer, or one of API Gateway's own (whose headers it does not remap). */
+type Answer = HttpAnswer | GatewayAnswer;
+
 function writeAnswer(
   response: ServerResponse,
-  answer: HttpAnswer,
+  answer: Answer,
   requestId: string,
   closeConnection: boolean,
 ) {
   for (const [name, values] of answer.headers) {
     const lower = name.toLowerCase();
     if (lower === "content-length") continue;
-    response.setHeader(remappedHeaders.has(lower) ? `x-amzn-Remapped-${name}` : name, values);
+    const remapped = !("fromGateway" in answer) && remappedHeaders.has(lower);
+    response.setHeader(remapped ? `x-amzn-Remapped-${name}` : name, values);
   }
   // API Gateway answers JSON when the function names no type; not on a 304, which has no
   // body to type (RFC 9110 15.4.5: no representation metadata beyond what a 200 would
@@ -146,6 +161,12 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   ): Promise<HttpAnswer | GatewayError> => {
     const route = match.route;
     if (!route) return missingAuthenticationToken;
+    // As on API Gateway, the authorizer decides before the body is read or anything invoked.
+    const authorization = await options.authorize?.(route, request.headers);
+    if (authorization && !authorization.allowed) {
+      options.log(`${requestId} refused by the authorizer: ${authorization.reason}`);
+      return authorization.failure;
+    }
     let body: Buffer;
     try {
       body = await readBody(request);
@@ -168,6 +189,8 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       requestId,
       requestTimeEpoch,
     });
+    // API Gateway REST passes a Cognito authorizer's claims as strings, under `claims`.
+    if (authorization) event.requestContext.authorizer = { claims: authorization.claims };
     const pool = options.pools.get(route.functionLogicalId);
     if (!pool) return internalServerError;
     let integrationTimer: NodeJS.Timeout | undefined;
@@ -220,7 +243,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     response: ServerResponse,
     requestId: string,
     requestTimeEpoch: number,
-  ): Promise<HttpAnswer | undefined> => {
+  ): Promise<Answer | undefined> => {
     const rawPath = requestRawPath(request.url ?? "/");
     for (const page of options.pages) {
       if (await page(request, response, rawPath)) return undefined;
@@ -234,6 +257,14 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       "";
     const api = options.apis.get(apiLogicalId);
     if (method === "OPTIONS" && api?.cors && !match.methods.includes("OPTIONS")) {
+      const authorization = await options.authorize?.(
+        { apiLogicalId, resourcePath: match.resourcePath, method, corsPreflight: true },
+        request.headers,
+      );
+      if (authorization && !authorization.allowed) {
+        options.log(`${requestId} refused by the authorizer: ${authorization.reason}`);
+        return gatewayAnswer(authorization.failure, api, requestId);
+      }
       return preflightAnswer(api.cors, match);
     }
     const answeringApi = api ?? soleApi;

@@ -34,6 +34,8 @@ export class HttpProblem extends Error {
 
 const statusTitles: Record<number, string> = {
   400: "Bad Request",
+  401: "Unauthorized",
+  403: "Forbidden",
   404: "Not Found",
   405: "Method Not Allowed",
   409: "Conflict",

@@ -8,15 +8,16 @@ import { toApiTodo } from "../todos/todo.ts";
 import type { TodoService } from "../todos/todo-service.ts";
 import { etagOf, ifMatchOf, notModified } from "./conditional-requests.ts";
 import { emptyResponse, jsonResponse } from "./responses.ts";
+import { callerOf } from "./sign-in.ts";
 
 export type OperationHandler = (
   event: APIGatewayProxyEvent,
   context: Context,
 ) => Promise<APIGatewayProxyResult>;
 
-// The API has no sign-in yet: every caller shares one partition. A signed-in mode gives each
-// user their own by returning the authorizer's subject here.
-export const ownerOf = (_event?: APIGatewayProxyEvent): string => "anonymous";
+// Each signed-in user has a partition of their own: the access token's subject. No claims is a
+// 401 here too, so a handler can never act for a shared owner.
+export const ownerOf = (event: APIGatewayProxyEvent): string => callerOf(event).owner;
 
 const idOf = (event: APIGatewayProxyEvent) => event.pathParameters?.id as string;
 

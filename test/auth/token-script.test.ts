@@ -1,6 +1,6 @@
 // `npm run token`: from a running issuer over HTTP, or from the keys file when none runs.
 import { execFile } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -11,7 +11,7 @@ import { createLocalJWKSet, decodeJwt, jwtVerify } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLocalIssuer } from "../../scripts/local/auth/issuer.ts";
 import { openIssuerKeys } from "../../scripts/local/auth/keys.ts";
-import { obtainToken } from "../../scripts/token.ts";
+import { obtainToken, samEnvVars } from "../../scripts/token.ts";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const fixture = join(root, "test/fixtures/auth/template.yaml");
@@ -121,5 +121,75 @@ describe("npm run token", () => {
       code: 1,
       stderr: expect.stringContaining("answered 404"),
     });
+  });
+});
+
+describe("npm run token -- --sam-env", () => {
+  it("writes the env-vars file sam local start-api needs to verify the same tokens", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "token-sam-env-"));
+    try {
+      const keysFile = join(dir, "keys.json");
+      const base = join(dir, "env_local.json");
+      await writeFile(
+        base,
+        JSON.stringify({ Parameters: { A: "b" }, EchoFunction: { KEEP: "1" } }),
+      );
+      const url = await unusedUrl();
+      const env = (await samEnvVars({ url, keysFile, templatePath: fixture, baseFile: base })) as {
+        Parameters: unknown;
+        EchoFunction: Record<string, string>;
+      };
+      expect(env.Parameters).toEqual({ A: "b" });
+      const fn = env.EchoFunction;
+      expect(fn).toMatchObject({
+        KEEP: "1",
+        LOCAL_ISSUER_URL: `${url}/auth`,
+        LOCAL_JWKS_URL: `http://host.docker.internal:${new URL(url).port}/auth/.well-known/jwks.json`,
+      });
+      // A token of `npm run token` (nothing running: signed with the kept keys) verifies
+      // against what the file says, with no call to anyone.
+      const { token } = await obtainToken({
+        username: "alice",
+        url,
+        keysFile,
+        templatePath: fixture,
+      });
+      const { payload } = await jwtVerify(
+        token,
+        createLocalJWKSet(JSON.parse(fn.LOCAL_JWKS as string)),
+        { issuer: fn.LOCAL_ISSUER_URL, algorithms: ["RS256"] },
+      );
+      expect((fn.LOCAL_CLIENT_IDS as string).split(",")).toContain(payload.client_id);
+
+      const run = promisify(execFile);
+      const out = join(dir, "out", "env.json");
+      const { stderr } = await run(
+        join(root, "node_modules/.bin/node"),
+        [
+          "scripts/token.ts",
+          "--sam-env",
+          "--out",
+          out,
+          "--keys",
+          keysFile,
+          "-t",
+          fixture,
+          "--url",
+          url,
+        ],
+        { cwd: root },
+      );
+      expect(stderr).toContain(`sam local start-api --env-vars ${out}`);
+      expect(JSON.parse(await readFile(out, "utf8")).EchoFunction.LOCAL_JWKS).toBe(fn.LOCAL_JWKS);
+      // --sub: alice's sub, as the tokens carry it (SEED_OWNER for npm run seed).
+      const sub = await run(
+        join(root, "node_modules/.bin/node"),
+        ["scripts/token.ts", "alice", "--sub", "--keys", keysFile, "-t", fixture, "--url", url],
+        { cwd: root },
+      );
+      expect(sub.stdout.trim()).toBe(payload.sub);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

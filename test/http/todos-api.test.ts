@@ -11,6 +11,7 @@ import { type Answer, asApiResponse, buildTestApp, type TestApp } from "../suppo
 import { operations as contractOperations, contractViolations } from "../support/contract.ts";
 import { startDynalite, type TestDynamoDb } from "../support/dynalite.ts";
 import type { EventInput } from "../support/lambda-events.ts";
+import { defaultTestUser } from "../support/sign-in.ts";
 
 let db: TestDynamoDb;
 let app: TestApp;
@@ -278,7 +279,7 @@ describe("POST /todos with an Idempotency-Key", () => {
       new PutCommand({
         TableName: app.tableName,
         Item: {
-          owner: "anonymous",
+          owner: defaultTestUser.sub,
           statusId: `pending#${written.id}`,
           ...written,
           description: undefined,
@@ -326,7 +327,7 @@ async function putIdempotencyRecord(
     new PutCommand({
       TableName: app.tableName,
       Item: {
-        owner: "idempotency#anonymous",
+        owner: `idempotency#${defaultTestUser.sub}`,
         id: key,
         fingerprint: fingerprintOf(body),
         todo,

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { seedSampleTodos } from "../../scripts/seed.ts";
+import { sampleOwner, seedSampleTodos } from "../../scripts/seed.ts";
 import { createDocumentClient } from "../../src/dynamodb/client.ts";
-import { ownerOf } from "../../src/http/todo-handlers.ts";
 import { DynamoDbTodoStore } from "../../src/todos/dynamodb-todo-store.ts";
 import { startDynalite, type TestDynamoDb } from "../support/dynalite.ts";
 
@@ -16,11 +15,14 @@ it("creates the template's table when missing, adds the samples once, and never 
   expect(await seedSampleTodos(target)).toBe(3);
   expect(await seedSampleTodos(target)).toBe(0);
   const client = createDocumentClient({ endpoint: db.endpoint });
-  const page = await new DynamoDbTodoStore(client, target.tableName).list(ownerOf(), { limit: 10 });
+  const store = new DynamoDbTodoStore(client, target.tableName);
+  const page = await store.list(sampleOwner, { limit: 10 });
   expect(page.items.map((todo) => todo.title)).toEqual([
     "Create a todo with curl",
     "Try it out in Swagger UI",
     "Read the README",
   ]);
+  expect(await seedSampleTodos(target, "a-user-sub")).toBe(3);
+  expect((await store.list("a-user-sub", { limit: 10 })).items).toHaveLength(3);
   client.destroy();
 });

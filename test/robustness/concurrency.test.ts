@@ -2,14 +2,14 @@
 // (worker threads) on one embedded DynamoDB: conditional writes decide every race.
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type CallApi, httpApi, jsonRequest, scanTable, todoItems } from "./support/api.ts";
+import { type HttpApi, httpApi, jsonRequest, scanTable, todoItems } from "./support/api.ts";
 import { countInput, figures, reportFigures } from "./support/figures.ts";
 import { type QuietRuntime, startQuietRuntime } from "./support/runtime.ts";
 import { createTodo, expectContract, type TodoJson } from "./support/todos.ts";
 
 const racers = 50;
 let runtime: QuietRuntime;
-let call: CallApi;
+let call: HttpApi;
 let dynamo: DynamoDBClient;
 
 beforeAll(async () => {
@@ -33,7 +33,8 @@ afterAll(async () => {
   reportFigures(import.meta.filename);
 });
 
-const scanTodos = async () => todoItems(await scanTable(dynamo, runtime.tableName as string));
+const scanTodos = async () =>
+  todoItems(await scanTable(dynamo, runtime.tableName as string), await call.subject());
 const tally = (statuses: number[]) =>
   statuses.reduce<Record<number, number>>((counts, status) => {
     counts[status] = (counts[status] ?? 0) + 1;

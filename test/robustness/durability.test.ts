@@ -6,6 +6,7 @@
 
 import { request as httpRequest } from "node:http";
 import { createServer } from "node:net";
+import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { afterAll, describe, expect, it } from "vitest";
@@ -39,7 +40,15 @@ describe("the local runtime killed with SIGKILL in the middle of a burst of writ
   it("keeps every write it answered 2xx, intact, and the store opens cleanly after a restart", async () => {
     const [dataDir, removeDataDir] = await scratchDir("robustness-durability");
     cleanups.push(removeDataDir);
-    const args = ["--ddb-port", "0", "--data-dir", dataDir, "--max-instances", "4"];
+    // The issuer's keys go beside the data folder (dataDir/issuer): the user's sub survives.
+    const args = [
+      "--ddb-port",
+      "0",
+      "--data-dir",
+      join(dataDir, "dynamodb"),
+      "--max-instances",
+      "4",
+    ];
     let runtime: CliRuntime | undefined = await spawnCli(args);
     cleanups.push(() => stopCli(runtime));
     const call = httpApi(runtime.url, [runtime.tableName, runtime.ddbEndpoint, dataDir]);
@@ -157,7 +166,7 @@ describe("the local runtime killed with SIGKILL in the middle of a burst of writ
       credentials: { accessKeyId: "local", secretAccessKey: "local" },
     });
     try {
-      const stored = todoItems(await scanTable(dynamo, runtime.tableName));
+      const stored = todoItems(await scanTable(dynamo, runtime.tableName), await again.subject());
       expect(items.map((t) => t.id).sort()).toEqual(stored.map((t) => t.id as string).sort());
     } finally {
       dynamo.destroy();
@@ -182,6 +191,8 @@ describe("the local runtime stopped with SIGTERM", () => {
       `sigterm-${process.pid}`,
       "--max-instances",
       String(inFlight),
+      // The issuer's keys in memory too, rather than in the repository's .data/.
+      "--in-memory",
     ]);
     cleanups.push(() => stopCli(runtime));
     const call = httpApi(runtime.url, [runtime.tableName, endpoint]);
@@ -217,7 +228,7 @@ describe("the local runtime stopped with SIGTERM", () => {
       credentials: { accessKeyId: "local", secretAccessKey: "local" },
     });
     try {
-      const stored = todoItems(await scanTable(client, runtime.tableName));
+      const stored = todoItems(await scanTable(client, runtime.tableName), await call.subject());
       expect(stored.filter((item) => String(item.title).startsWith("in flight"))).toHaveLength(
         inFlight,
       );
@@ -257,12 +268,16 @@ function postTodo(title: string, slow: boolean) {
   const headersSent = new Promise<void>((resolve) => {
     sent = resolve;
   });
-  const answer = (url: string) =>
+  const answer = (url: string, token: string) =>
     new Promise<{ status: number; id?: string }>((resolve, reject) => {
       const request = httpRequest(`${url}/todos`, {
         method: "POST",
         agent: false,
-        headers: { "Content-Type": "application/json", "Content-Length": body.length },
+        headers: {
+          "Content-Type": "application/json",
+          "Content-Length": body.length,
+          Authorization: `Bearer ${token}`,
+        },
       });
       request.on("response", (response) => {
         const chunks: Buffer[] = [];
@@ -308,7 +323,7 @@ describe.each(["SIGTERM", "SIGINT"] as const)(
     it("answers every request already received, slow uploads included, keeps their writes and frees its ports and data folder", async () => {
       const [dataDir, removeDataDir] = await scratchDir(`robustness-group-${signal}`);
       cleanups.push(removeDataDir);
-      const args = ["--ddb-port", "0", "--data-dir", dataDir];
+      const args = ["--ddb-port", "0", "--data-dir", join(dataDir, "dynamodb")];
       const runtime = await spawnNpmStart(args);
       const pgid = runtime.child.pid as number;
       cleanups.push(async () => {
@@ -323,7 +338,8 @@ describe.each(["SIGTERM", "SIGINT"] as const)(
       const requests = Array.from({ length: 20 }, (_, index) =>
         postTodo(`${signal} ${index}`, index % 2 === 1),
       );
-      const answers = requests.map((request) => request.answer(runtime.url));
+      const token = await call.token();
+      const answers = requests.map((request) => request.answer(runtime.url, token));
       await Promise.all(requests.map((request) => request.headersSent));
       // Long enough for the runtime to have read every request's headers.
       await sleep(300);

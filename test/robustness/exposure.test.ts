@@ -6,7 +6,7 @@ import { connect } from "node:net";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { contractViolations, type OperationId } from "../support/contract.ts";
-import { type ApiRequest, type CallApi, httpApi, jsonRequest } from "./support/api.ts";
+import { type ApiRequest, type HttpApi, httpApi, jsonRequest } from "./support/api.ts";
 import { check, seed } from "./support/fast-check.ts";
 import { countCase, countInput, figures, reportFigures } from "./support/figures.ts";
 import { type QuietRuntime, startQuietRuntime } from "./support/runtime.ts";
@@ -14,7 +14,7 @@ import { createTodo, expectContract } from "./support/todos.ts";
 
 const allowed = "https://app.example.com";
 let runtime: QuietRuntime;
-let call: CallApi;
+let call: HttpApi;
 
 beforeAll(async () => {
   console.log(`exposure: fast-check seed ${seed}`);
@@ -215,7 +215,10 @@ describe("every answer carries the security headers and shows nothing internal",
       countInput("http: invalid UTF-8 and odd bytes");
       const response = await fetch(`${runtime.url}/todos`, {
         method: "POST",
-        headers: { "Content-Type": "application/json" },
+        headers: {
+          "Content-Type": "application/json",
+          Authorization: `Bearer ${await call.token()}`,
+        },
         body: bytes,
       });
       const text = await response.text();

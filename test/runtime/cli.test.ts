@@ -4,6 +4,8 @@ import { readFile, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { freePort } from "../../scripts/bench/free-port.ts";
+import { devToken } from "../support/tokens.ts";
 import {
   cliPath,
   eventually,
@@ -114,13 +116,21 @@ describe("the CLI", () => {
     expect(await cli.exited).toBe(0);
   });
 
-  it("serves the product with sample todos, as npm start does", async () => {
+  it("serves the product with sample todos for alice, signed in, as npm start does", async () => {
     const cli = runCli(["--port", "0", "--ddb-port", "0", "--in-memory"], startPath);
     const url = await apiUrl(cli);
-    const response = await fetch(`${url}/todos`);
-    expect(response.status).toBe(200);
-    const { items } = (await response.json()) as { items: unknown[] };
-    expect(items.length).toBeGreaterThan(0);
+    expect(cli.output()).toContain(`Sign-in    ${url}/auth`);
+    expect(cli.output()).toContain("TOKEN=$(npm run -s token -- alice)");
+    const listOf = async (username: string) => {
+      const response = await fetch(`${url}/todos`, {
+        headers: { Authorization: `Bearer ${await devToken(url, username)}` },
+      });
+      expect(response.status).toBe(200);
+      return ((await response.json()) as { items: unknown[] }).items;
+    };
+    expect((await listOf("alice")).length).toBeGreaterThan(0);
+    expect(await listOf("bob")).toEqual([]);
+    expect((await fetch(`${url}/todos`)).status).toBe(401);
     cli.child.kill("SIGINT");
     expect(await cli.exited).toBe(0);
   });
@@ -226,18 +236,22 @@ describe("the CLI", () => {
   });
 
   it("loses no acknowledged write when stopped under load (product, data folder)", async () => {
-    const [dataDir, removeDataDir] = await scratchDir("runtime-nothing-lost");
-    const productArgs = ["--port", "0", "--ddb-port", "0", "--data-dir", dataDir, "--no-seed"];
+    const [scratch, removeDataDir] = await scratchDir("runtime-nothing-lost");
+    // The issuer's keys go beside the data folder (scratch/issuer), and tokens survive.
+    const dataDir = join(scratch, "dynamodb");
+    const port = String(await freePort());
+    const productArgs = ["--port", port, "--ddb-port", "0", "--data-dir", dataDir, "--no-seed"];
     try {
       const first = runCli([...productArgs, "--no-watch"]);
       const url = await apiUrl(first);
+      const authorization = `Bearer ${await devToken(url, "alice")}`;
       let signalled = false;
       const writes = await Promise.all(
         Array.from({ length: 20 }, async (_, index) => {
           try {
             const response = await fetch(`${url}/todos`, {
               method: "POST",
-              headers: { "Content-Type": "application/json" },
+              headers: { "Content-Type": "application/json", Authorization: authorization },
               body: JSON.stringify({ title: `write ${index}` }),
             });
             if (!signalled) {
@@ -259,7 +273,10 @@ describe("the CLI", () => {
       const second = runCli([...productArgs, "--no-watch"]);
       const againUrl = await apiUrl(second);
       for (const id of acknowledged) {
-        expect((await fetch(`${againUrl}/todos/${id}`)).status, id).toBe(200);
+        const read = await fetch(`${againUrl}/todos/${id}`, {
+          headers: { Authorization: authorization },
+        });
+        expect(read.status, id).toBe(200);
       }
       second.child.kill("SIGTERM");
       expect(await second.exited).toBe(0);

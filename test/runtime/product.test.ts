@@ -1,21 +1,37 @@
 // The product's own template and Lambda (src/handler.ts) over the local runtime: every
-// route of openapi.yaml, and a typed client generated from the contract. With PRODUCT_API_URL
-// set, the same tests go to an API served by something else (npm run test:sam-local points
-// them at the SAM CLI's `sam local start-api`).
+// route of openapi.yaml, and a typed client generated from the contract, signed in as a
+// client would be (a token from the runtime's own issuer, POST /auth/dev/token). With
+// PRODUCT_API_URL set, the same tests go to an API served by something else, signed in with
+// PRODUCT_API_TOKEN (npm run test:sam-local points them at the SAM CLI's `sam local start-api`).
 
 import createClient from "openapi-fetch";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { paths } from "../../generated/types.ts";
+import { devToken } from "../support/tokens.ts";
 import { productOptions, type StartedRuntime, startRuntime } from "./helpers.ts";
 
 let runtime: Pick<StartedRuntime, "url" | "close">;
+let token: string;
 
 beforeAll(async () => {
   const externalUrl = process.env.PRODUCT_API_URL;
-  runtime = externalUrl
-    ? { url: externalUrl.replace(/\/$/, ""), close: async () => {} }
-    : await startRuntime(productOptions());
+  if (externalUrl) {
+    runtime = { url: externalUrl.replace(/\/$/, ""), close: async () => {} };
+    const externalToken = process.env.PRODUCT_API_TOKEN;
+    if (!externalToken) throw new Error("PRODUCT_API_URL needs PRODUCT_API_TOKEN, alice's token");
+    token = externalToken;
+  } else {
+    runtime = await startRuntime(productOptions());
+    token = await devToken(runtime.url, "alice");
+  }
 }, 60_000);
+
+/** fetch with alice's access token. */
+function signedIn(url: string, init: RequestInit = {}): Promise<Response> {
+  const headers = new Headers(init.headers);
+  headers.set("Authorization", `Bearer ${token}`);
+  return fetch(url, { ...init, headers });
+}
 
 afterAll(async () => {
   await runtime?.close();
@@ -29,7 +45,7 @@ interface Todo {
 }
 
 async function createTodo(body: Record<string, unknown>): Promise<Response> {
-  return fetch(`${runtime.url}/todos`, {
+  return signedIn(`${runtime.url}/todos`, {
     method: "POST",
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify(body),
@@ -50,13 +66,13 @@ describe("every route of the product over the runtime", () => {
     for (const title of ["page one", "page two", "page three"]) {
       expect((await createTodo({ title, status: "done" })).status).toBe(201);
     }
-    const first = await fetch(`${runtime.url}/todos?status=done&limit=2`);
+    const first = await signedIn(`${runtime.url}/todos?status=done&limit=2`);
     expect(first.status).toBe(200);
     const page = (await first.json()) as { items: Todo[]; nextToken?: string };
     expect(page.items).toHaveLength(2);
     expect(page.items.every((todo) => todo.status === "done")).toBe(true);
     expect(page.nextToken).toEqual(expect.any(String));
-    const second = await fetch(
+    const second = await signedIn(
       `${runtime.url}/todos?status=done&limit=2&nextToken=${encodeURIComponent(page.nextToken as string)}`,
     );
     const rest = (await second.json()) as { items: Todo[] };
@@ -68,11 +84,11 @@ describe("every route of the product over the runtime", () => {
     const created = (await (
       await createTodo({ title: "to change", description: "d" })
     ).json()) as Todo;
-    const read = await fetch(`${runtime.url}/todos/${created.id}`);
+    const read = await signedIn(`${runtime.url}/todos/${created.id}`);
     expect(read.status).toBe(200);
     expect(read.headers.get("etag")).toMatch(/^"/);
 
-    const updated = await fetch(`${runtime.url}/todos/${created.id}`, {
+    const updated = await signedIn(`${runtime.url}/todos/${created.id}`, {
       method: "PUT",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ status: "done" }),
@@ -84,9 +100,9 @@ describe("every route of the product over the runtime", () => {
       status: "done",
     });
 
-    const deleted = await fetch(`${runtime.url}/todos/${created.id}`, { method: "DELETE" });
+    const deleted = await signedIn(`${runtime.url}/todos/${created.id}`, { method: "DELETE" });
     expect(deleted.status).toBe(204);
-    const gone = await fetch(`${runtime.url}/todos/${created.id}`);
+    const gone = await signedIn(`${runtime.url}/todos/${created.id}`);
     expect(gone.status).toBe(404);
     expect(gone.headers.get("content-type")).toMatch(/^application\/problem\+json/);
   });
@@ -99,13 +115,13 @@ describe("every route of the product over the runtime", () => {
   });
 
   it("sends every other path to the function ({proxy+} ANY), not a 403", async () => {
-    const response = await fetch(`${runtime.url}/not-a-route`);
+    const response = await signedIn(`${runtime.url}/not-a-route`);
     expect(response.status).not.toBe(403);
     expect(response.headers.get("content-type")).toMatch(/^application\/problem\+json/);
   });
 
   it("lets the function answer CORS preflight (the template's Api has no Cors)", async () => {
-    const response = await fetch(`${runtime.url}/todos`, {
+    const response = await signedIn(`${runtime.url}/todos`, {
       method: "OPTIONS",
       headers: { Origin: "http://127.0.0.1:3000", "Access-Control-Request-Method": "POST" },
     });
@@ -116,7 +132,10 @@ describe("every route of the product over the runtime", () => {
 
 describe("a typed client generated from the contract", () => {
   it("round-trips a todo with openapi-fetch", async () => {
-    const client = createClient<paths>({ baseUrl: runtime.url });
+    const client = createClient<paths>({
+      baseUrl: runtime.url,
+      headers: { Authorization: `Bearer ${token}` },
+    });
     const created = await client.POST("/todos", { body: { title: "typed" } });
     expect(created.response.status).toBe(201);
     const id = created.data?.id as string;

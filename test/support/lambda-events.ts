@@ -1,9 +1,12 @@
 // API Gateway REST (payload v1) events for in-process tests, made by the local runtime's own
 // translation (buildRestEvent, scripts/local/), so the tests feed the Lambda exactly what
-// `npm start` and its instances do; and a Lambda context to go with them.
+// `npm start` and its instances do; and a Lambda context to go with them. Every event is
+// signed in, as API Gateway's Cognito authorizer passes a verified token's claims, as the
+// default test user unless the input names other claims (or null: none).
 import { randomUUID } from "node:crypto";
 import type { APIGatewayProxyEvent, Context } from "aws-lambda";
 import { buildRestEvent } from "../../scripts/local/index.ts";
+import { defaultTestUser, type TokenClaims } from "./sign-in.ts";
 
 export interface EventInput {
   method: string;
@@ -15,6 +18,8 @@ export interface EventInput {
   body?: unknown;
   /** The route template API Gateway matched, e.g. /todos/{id}. */
   resource?: string;
+  /** The authorizer's claims (test/support/sign-in.ts); null: none, as if no authorizer ran. */
+  claims?: TokenClaims | null;
 }
 
 type GatewayInput = Parameters<typeof buildRestEvent>[0];
@@ -48,7 +53,7 @@ export function apiGatewayEvent(input: EventInput): APIGatewayProxyEvent {
   }
   const query = queryString(input.query);
   const resourcePath = input.resource ?? input.path;
-  return buildRestEvent({
+  const event = buildRestEvent({
     request: {
       method: input.method,
       rawUrl: query ? `${rawPathOf(input.path)}?${query}` : rawPathOf(input.path),
@@ -70,6 +75,10 @@ export function apiGatewayEvent(input: EventInput): APIGatewayProxyEvent {
     requestId: randomUUID(),
     requestTimeEpoch: Date.now(),
   });
+  const claims = input.claims === undefined ? defaultTestUser.claims : input.claims;
+  // A CORS preflight reaches the function without an authorizer (AddDefaultAuthorizerToCorsPreflight: false).
+  if (claims && input.method !== "OPTIONS") event.requestContext.authorizer = { claims };
+  return event;
 }
 
 export function lambdaContext(remainingTimeMs = 10_000): Context {

@@ -86,3 +86,9 @@ describe("the Lambda entry with a refused configuration", () => {
     }
   });
 });
+
+it("knows it runs under sam local start-api only by AWS_SAM_LOCAL=true, which AWS never sets", () => {
+  expect(configFromEnvironment({ TABLE_NAME: "T" }).samLocal).toBe(false);
+  expect(configFromEnvironment({ TABLE_NAME: "T", AWS_SAM_LOCAL: "false" }).samLocal).toBe(false);
+  expect(configFromEnvironment({ TABLE_NAME: "T", AWS_SAM_LOCAL: "true" }).samLocal).toBe(true);
+});

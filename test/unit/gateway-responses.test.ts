@@ -27,6 +27,15 @@ function gatewayResponses() {
 // single quotes of its own, as the Content-Security-Policy's 'none' keywords do.
 const fitsAGatewayLiteral = (value: string) => !value.includes("'");
 
+// The gateway's answers to a request the Cognito authorizer refuses (or no route takes).
+const signInResponses = [
+  "ACCESS_DENIED",
+  "EXPIRED_TOKEN",
+  "INVALID_SIGNATURE",
+  "MISSING_AUTHENTICATION_TOKEN",
+  "UNAUTHORIZED",
+];
+
 describe("API Gateway's own answers", () => {
   const functionHeaders = headersTheFunctionAdds();
   const responses = Object.entries(gatewayResponses());
@@ -39,9 +48,17 @@ describe("API Gateway's own answers", () => {
         "INTEGRATION_TIMEOUT",
         "REQUEST_TOO_LARGE",
         "THROTTLED",
+        ...signInResponses,
       ].sort(),
     );
   });
+
+  it.each(signInResponses)(
+    "%s challenges the client as RFC 6750 says (WWW-Authenticate: Bearer)",
+    (type) => {
+      expect(gatewayResponses()[type]?.headers["WWW-Authenticate"]).toBe("Bearer");
+    },
+  );
 
   it.each(responses)(
     "%s carries the function's security headers, with its values",
@@ -49,7 +66,11 @@ describe("API Gateway's own answers", () => {
       const expected = Object.fromEntries(
         Object.entries(functionHeaders).filter(([, value]) => fitsAGatewayLiteral(value)),
       );
-      const { "Content-Type": _contentType, ...headers } = response.headers;
+      const {
+        "Content-Type": _contentType,
+        "WWW-Authenticate": _challenge,
+        ...headers
+      } = response.headers;
       expect(headers).toEqual(expected);
     },
   );
@@ -57,7 +78,7 @@ describe("API Gateway's own answers", () => {
   it("are problem+json, as the contract says, where the template writes their body", () => {
     const shaped = responses.filter(([, response]) => Object.keys(response.templates).length > 0);
     expect(shaped.map(([type]) => type).sort()).toEqual(
-      ["INTEGRATION_TIMEOUT", "REQUEST_TOO_LARGE", "THROTTLED"].sort(),
+      ["INTEGRATION_TIMEOUT", "REQUEST_TOO_LARGE", "THROTTLED", ...signInResponses].sort(),
     );
     for (const [type, response] of shaped) {
       expect(response.headers["Content-Type"], type).toBe("application/problem+json");

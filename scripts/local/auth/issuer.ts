@@ -47,6 +47,11 @@ export interface LocalIssuerOptions {
   devTokens?: boolean;
   /** What a sign-in page says the pool is called. */
   poolName?: string;
+  /**
+   * Redirect URIs every client may use beside its CallbackURLs: the runtime's own pages
+   * (Swagger UI's OAuth callback on the origin it serves), whose port the template cannot know.
+   */
+  extraCallbackUrls?: () => string[];
 }
 
 export interface LocalIssuer {
@@ -333,7 +338,9 @@ export function createLocalIssuer(options: LocalIssuerOptions): LocalIssuer {
     }
     const client = clientOf(clientId);
     if (!client) throw new PageError("client_id names no app client of this user pool.");
-    if (!redirectUri || !client.callbackUrls.includes(redirectUri)) {
+    const allowed = (uri: string) =>
+      client.callbackUrls.includes(uri) || (options.extraCallbackUrls?.().includes(uri) ?? false);
+    if (!redirectUri || !allowed(redirectUri)) {
       throw new PageError("redirect_uri is not one of the app client's callback URLs.");
     }
     const state = query.get("state") ?? undefined;

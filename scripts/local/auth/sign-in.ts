@@ -22,6 +22,8 @@ export interface LocalSignInOptions {
   keysFile?: string;
   /** Where the issuers live on the API's origin (default /auth). */
   basePath?: string;
+  /** Redirect URIs of the runtime's own pages, allowed for every app client (see issuer.ts). */
+  extraCallbackUrls?: () => string[];
 }
 
 export interface PoolIssuer {
@@ -33,7 +35,13 @@ export interface PoolIssuer {
 export interface RouteOfRequest {
   apiLogicalId: string;
   resourcePath: string;
+  /** The route's method as the template says it (ANY included). */
   method: string;
+  /**
+   * An OPTIONS request answered by the Api's Cors setting (no route of the template): it
+   * is guarded by the default authorizer unless AddDefaultAuthorizerToCorsPreflight is false.
+   */
+  corsPreflight?: boolean;
 }
 
 export interface LocalSignIn {
@@ -63,6 +71,7 @@ export async function createLocalSignIn(
         issuer: () => `${options.origin()}${basePath}${several ? `/${pool.logicalId}` : ""}`,
         clients: pool.clients,
         poolName: pool.name,
+        extraCallbackUrls: options.extraCallbackUrls,
       }),
     }));
   const issuerOf = (pool: UserPoolDefinition) =>
@@ -99,11 +108,9 @@ export async function createLocalSignIn(
       return false;
     },
     async authorize(route, headers) {
-      const authorization = templateAuth.authorizationOf(
-        route.apiLogicalId,
-        route.resourcePath,
-        route.method,
-      );
+      const authorization = route.corsPreflight
+        ? templateAuth.apis.find((api) => api.apiLogicalId === route.apiLogicalId)?.corsPreflight
+        : templateAuth.authorizationOf(route.apiLogicalId, route.resourcePath, route.method);
       if (!authorization) return undefined;
       return authorizerOf(route.apiLogicalId, authorization.authorizer).authorize(
         headers,

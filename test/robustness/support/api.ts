@@ -3,10 +3,13 @@
 // runtime). Both answer ApiResponse and pass every answer through observe().
 import { type AttributeValue, DynamoDBClient, paginateScan } from "@aws-sdk/client-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
+import { decodeJwt } from "jose";
 import { composeApp } from "../../../src/compose.ts";
 import type { ApiResponse } from "../../support/contract.ts";
 import { startDynalite } from "../../support/dynalite.ts";
 import { apiGatewayEvent, lambdaContext } from "../../support/lambda-events.ts";
+import { defaultTestUser, type TokenClaims } from "../../support/sign-in.ts";
+import { devToken } from "../../support/tokens.ts";
 import { observe, type SentRequest } from "./exposure.ts";
 
 export interface ApiRequest extends SentRequest {
@@ -14,6 +17,11 @@ export interface ApiRequest extends SentRequest {
   body?: string | undefined;
   /** In process only: the body is base64 (as API Gateway marks binary bodies). */
   isBase64Encoded?: boolean;
+  /**
+   * In process only: the authorizer's claims (null: none; unset: the default test user). Any
+   * value, to see what the function makes of claims it was never meant to get.
+   */
+  claims?: unknown;
 }
 
 export interface CallOptions {
@@ -122,6 +130,7 @@ export async function startInProcessApi(options: InProcessOptions = {}): Promise
       ...(request.query ? { query: request.query } : {}),
       headers: request.headers ?? {},
       ...(request.body !== undefined ? { body: request.body } : {}),
+      ...(request.claims !== undefined ? { claims: request.claims as TokenClaims | null } : {}),
     });
     if (request.isBase64Encoded) event.isBase64Encoded = true;
     const started = performance.now();
@@ -164,13 +173,35 @@ export async function scanTable(
   return items.sort((a, b) => `${a.owner}\n${a.id}`.localeCompare(`${b.owner}\n${b.id}`));
 }
 
-/** The todos of the shared partition as the table holds them (idempotency records left out). */
-export const todoItems = (items: Record<string, unknown>[]) =>
-  items.filter((item) => item.owner === "anonymous");
+/**
+ * A user's todos as the table holds them (idempotency records left out): the in-process test
+ * user's by default; over HTTP, the owner is the local issuer's sub (HttpApi.subject()).
+ */
+export const todoItems = (items: Record<string, unknown>[], owner = defaultTestUser.sub) =>
+  items.filter((item) => item.owner === owner);
 
-/** The API over HTTP (the local runtime). Bodies are sent as the raw bytes given. */
-export function httpApi(baseUrl: string, secrets: string[] = []): CallApi {
-  return async (request, callOptions = {}) => {
+export interface HttpApi extends CallApi {
+  /** The signed-in test user's `sub`: the owner of what this API's calls create. */
+  subject(): Promise<string>;
+  /** The access token the calls send (for requests made another way). */
+  token(): Promise<string>;
+}
+
+/**
+ * The API over HTTP (the local runtime), signed in as a client is: an access token of the
+ * runtime's own issuer for `username` (POST /auth/dev/token, once), sent as
+ * Authorization: Bearer unless the request names its own Authorization. Bodies are sent as
+ * the raw bytes given.
+ */
+export function httpApi(baseUrl: string, secrets: string[] = [], username = "test-user"): HttpApi {
+  let token: Promise<string> | undefined;
+  const tokenOnce = () => {
+    token ??= devToken(baseUrl, username);
+    return token;
+  };
+  const call: CallApi = async (request, callOptions = {}) => {
+    const sent = new Headers(request.headers ?? {});
+    if (!sent.has("authorization")) sent.set("Authorization", `Bearer ${await tokenOnce()}`);
     const url = new URL(request.path, baseUrl);
     for (const [name, value] of Object.entries(request.query ?? {})) {
       url.searchParams.set(name, value);
@@ -178,7 +209,7 @@ export function httpApi(baseUrl: string, secrets: string[] = []): CallApi {
     const started = performance.now();
     const answer = await fetch(url, {
       method: request.method,
-      headers: request.headers ?? {},
+      headers: sent,
       ...(request.body !== undefined ? { body: request.body } : {}),
     });
     const body = await answer.text();
@@ -195,4 +226,8 @@ export function httpApi(baseUrl: string, secrets: string[] = []): CallApi {
       callOptions,
     );
   };
+  return Object.assign(call, {
+    subject: async () => decodeJwt(await tokenOnce()).sub as string,
+    token: tokenOnce,
+  });
 }
