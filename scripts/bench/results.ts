@@ -6,6 +6,7 @@ import type { PerRequestFigures, TargetName } from "./per-request.ts";
 import type { OperationCount } from "./request-count.ts";
 import type { ScaleFigures } from "./scale.ts";
 import { type RunFigures, round } from "./stats.ts";
+import type { TraceAccount } from "./trace.ts";
 
 export interface Machine {
   cpuModel: string;
@@ -36,6 +37,8 @@ export interface BenchResults {
     targets: Record<TargetName, string>;
     runs: PerRequestFigures[];
   };
+  /** The runtime's own account of a request, step by step (absent in older results). */
+  trace?: { durationS: number; accounts: TraceAccount[] };
   dynamoDbRequests: OperationCount[];
   scale: { sizes: number[]; loadSeconds: Record<string, number>; runs: ScaleFigures[] };
   memory: {

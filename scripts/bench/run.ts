@@ -1,10 +1,10 @@
 // npm run bench (full) and npm run bench:smoke (--smoke: the same phases, a few seconds
 // each, for CI). Every figure is compared with baselines measured in the same run. A missed
 // target is reported (MISSED) and does not fail the run; only a broken benchmark exits non-zero.
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
-import { buildArtifacts, productFunction, repoRoot } from "./artifacts.ts";
+import { buildArtifacts, productFunction, repoRoot, scratchDir } from "./artifacts.ts";
 import type { Child } from "./children.ts";
 import { measureColdStarts } from "./cold-start.ts";
 import { measureMemory } from "./memory.ts";
@@ -22,12 +22,14 @@ import {
   startRuntime,
 } from "./servers.ts";
 import { round } from "./stats.ts";
+import { measureTrace } from "./trace.ts";
 
 const smoke = process.argv.includes("--smoke");
 const settings = smoke
   ? {
       coldStartRounds: 3,
       perRequest: { durationS: 1, rounds: 1, warmUpS: 0.5 },
+      traceS: 0.5,
       scale: { sizes: [1000, 2000], durationS: 1, rounds: 1 },
       memory: {
         firstRequests: 300,
@@ -43,6 +45,7 @@ const settings = smoke
       // median of 25 fresh processes moves less with the machine's other work.
       coldStartRounds: 25,
       perRequest: { durationS: 3, rounds: 2, warmUpS: 1 },
+      traceS: 2,
       scale: { sizes: [1000, 50_000], durationS: 3, rounds: 3 },
       memory: {
         firstRequests: 1000,
@@ -163,6 +166,30 @@ async function main(): Promise<BenchResults> {
     }
   });
 
+  const trace = await phase(
+    "the runtime's account of a request (LOCAL_RUNTIME_TRACE)",
+    async () => {
+      // Its own runtime: the trace stays off in every figure above and below.
+      const traceFile = join(scratchDir, "runtime-trace.jsonl");
+      await rm(traceFile, { force: true });
+      const runtime = await startRuntime(dynalite.endpoint, tableName, {
+        LOCAL_RUNTIME_TRACE: traceFile,
+      });
+      try {
+        return await measureTrace({
+          runtimeUrl: runtime.url,
+          traceFile,
+          todoId: perRequest.todoId,
+          concurrencies,
+          durationS: settings.traceS,
+          log,
+        });
+      } finally {
+        await runtime.child.stop();
+      }
+    },
+  );
+
   const dynamoDbRequests = await phase("DynamoDB requests per operation", async () => {
     const counts = await countRequests(dynalite.endpoint, tableName);
     for (const count of counts) {
@@ -239,6 +266,7 @@ async function main(): Promise<BenchResults> {
       targets: targetLabels,
       runs: perRequest.runs,
     },
+    trace: { durationS: settings.traceS, accounts: trace },
     dynamoDbRequests,
     scale: { sizes: settings.scale.sizes, loadSeconds: scale.loadSeconds, runs: scale.figures },
     memory: { concurrency: memoryConcurrency, ...memory },

@@ -14,6 +14,7 @@ import {
 } from "./gateway-responses.ts";
 import type { InstancePool } from "./instance-pool.ts";
 import { type HttpAnswer, MalformedResultError, mapLambdaResult } from "./proxy-result.ts";
+import { requestTrace } from "./request-trace.ts";
 import { buildRestEvent, newRequestId, requestRawPath } from "./rest-event.ts";
 import type { RouteMatch, Router } from "./routing.ts";
 import type { ApiDefinition } from "./template.ts";
@@ -153,6 +154,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       if (error instanceof RequestTooLargeError) return requestTooLarge;
       throw error;
     }
+    requestTrace?.mark(requestId, "body read");
     const event = buildRestEvent({
       request: {
         method: request.method ?? "GET",
@@ -168,11 +170,14 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       requestId,
       requestTimeEpoch,
     });
+    requestTrace?.mark(requestId, "event built");
+    const payload = JSON.stringify(event);
+    requestTrace?.mark(requestId, "event serialized");
     const pool = options.pools.get(route.functionLogicalId);
     if (!pool) return internalServerError;
     let integrationTimer: NodeJS.Timeout | undefined;
     const outcome = await Promise.race([
-      pool.invoke(JSON.stringify(event), requestId),
+      pool.invoke(payload, requestId),
       new Promise<"integration-timeout">((resolve) => {
         integrationTimer = setTimeout(() => resolve("integration-timeout"), integrationTimeoutMs);
       }),
@@ -190,7 +195,9 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
           return internalServerError;
         }
         try {
-          return mapLambdaResult(outcome.payload);
+          const answer = mapLambdaResult(outcome.payload);
+          requestTrace?.mark(requestId, "result mapped");
+          return answer;
         } catch (error) {
           if (!(error instanceof MalformedResultError)) throw error;
           options.logError(
@@ -228,6 +235,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     const method = request.method ?? "GET";
     const match = options.router.match(rawPath, method);
     if (!match) return gatewayAnswer(missingAuthenticationToken, soleApi, requestId);
+    requestTrace?.mark(requestId, "routed", `${method} ${match.resourcePath}`);
     const apiLogicalId =
       match.route?.apiLogicalId ??
       [...options.apis.values()].find((api) => api.cors)?.logicalId ??
@@ -254,6 +262,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     const started = performance.now();
     const requestTimeEpoch = Date.now();
     const requestId = newRequestId();
+    requestTrace?.begin(requestId);
     // Counted until the answer has left (or the client went away), not just been written.
     response.on("close", () => {
       inFlight--;
@@ -266,10 +275,12 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       })
       .then((result) => {
         if (result && !response.headersSent) writeAnswer(response, result, requestId, closing);
+        requestTrace?.mark(requestId, "response written");
         const duration = (performance.now() - started).toFixed(1);
         options.log(
           `${request.method} ${request.url} ${response.statusCode} ${duration} ms ${requestId}`,
         );
+        requestTrace?.end(requestId);
       });
   });
   // Keep-alive sockets of clients that went quiet must not hold a shutdown open.
