@@ -54,9 +54,13 @@ export function mapLambdaResult(payload: string): HttpAnswer {
 
   // Where both name a header, multiValueHeaders wins (API Gateway's documented merge).
   const headers = new Map<string, string[]>();
+  // Lower-cased name to the spelling kept: one lookup per header, not a scan of the others.
+  const spellings = new Map<string, string>();
   const setHeader = (name: string, values: string[]) => {
-    for (const key of headers.keys())
-      if (key.toLowerCase() === name.toLowerCase()) headers.delete(key);
+    const lower = name.toLowerCase();
+    const previous = spellings.get(lower);
+    if (previous !== undefined) headers.delete(previous);
+    spellings.set(lower, name);
     headers.set(name, values);
   };
   if (fields.headers !== undefined && fields.headers !== null) {

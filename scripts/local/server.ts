@@ -85,7 +85,27 @@ const remappedHeaders = new Set(
 
 class RequestTooLargeError extends Error {}
 
+const noBody = Buffer.alloc(0);
+
+/**
+ * Whether the request has a body to read: by HTTP/1.1's framing (RFC 9112 6.3), only with
+ * Transfer-Encoding or a Content-Length above 0. Read from rawHeaders, which Node has already
+ * (request.headers is built on first use).
+ */
+function hasBody(rawHeaders: string[]): boolean {
+  for (let index = 0; index < rawHeaders.length; index += 2) {
+    const name = rawHeaders[index] as string;
+    if (name.length === 14 && name.toLowerCase() === "content-length") {
+      if (rawHeaders[index + 1] !== "0") return true;
+    } else if (name.length === 17 && name.toLowerCase() === "transfer-encoding") {
+      return true;
+    }
+  }
+  return false;
+}
+
 function readBody(request: IncomingMessage): Promise<Buffer> {
+  if (!hasBody(request.rawHeaders)) return Promise.resolve(noBody);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -110,22 +130,26 @@ function writeAnswer(
   requestId: string,
   closeConnection: boolean,
 ) {
+  // One flat name, value, name, value... list that writeHead renders as it is, rather than a
+  // setHeader per header (each one validated, lower-cased and stored, then read back).
+  const headers: string[] = [];
+  let typed = false;
   for (const [name, values] of answer.headers) {
     const lower = name.toLowerCase();
-    if (lower === "content-length") continue;
-    response.setHeader(remappedHeaders.has(lower) ? `x-amzn-Remapped-${name}` : name, values);
+    // Both are the gateway's own (below).
+    if (lower === "content-length" || lower === "x-amzn-requestid") continue;
+    if (lower === "content-type") typed = true;
+    const sentName = remappedHeaders.has(lower) ? `x-amzn-Remapped-${name}` : name;
+    for (const value of values) headers.push(sentName, value);
   }
   // API Gateway answers JSON when the function names no type; not on a 304, which has no
   // body to type (RFC 9110 15.4.5: no representation metadata beyond what a 200 would
   // carry for caches). The SAM CLI's start-api sends none there either (werkzeug drops
   // a 304's entity headers).
-  if (!response.hasHeader("content-type") && answer.statusCode !== 304) {
-    response.setHeader("Content-Type", "application/json");
-  }
-  response.setHeader("x-amzn-RequestId", requestId);
-  response.setHeader("Content-Length", answer.body.length);
-  if (closeConnection) response.setHeader("Connection", "close");
-  response.writeHead(answer.statusCode);
+  if (!typed && answer.statusCode !== 304) headers.push("Content-Type", "application/json");
+  headers.push("x-amzn-RequestId", requestId, "Content-Length", String(answer.body.length));
+  if (closeConnection) headers.push("Connection", "close");
+  response.writeHead(answer.statusCode, headers);
   response.end(answer.body);
 }
 
