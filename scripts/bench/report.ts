@@ -90,6 +90,13 @@ function traceTable(results: BenchResults): { header: string[]; rows: string[][]
   return { header, rows };
 }
 
+/** The floor under the two hops, in words. */
+function threadHopNote(results: BenchResults): string {
+  const hop = results.trace?.threadHop;
+  if (!hop) return "";
+  return `The two hops' floor on this machine, a bare MessagePort round trip between two threads (2 KB out): p50 ${hop.busy.p50Ms.toFixed(3)} ms back to back, ${hop.afterIdle.p50Ms.toFixed(3)} ms after 1 ms idle (mean ${hop.afterIdle.meanMs.toFixed(3)} ms).`;
+}
+
 export function terminalReport(results: BenchResults): string {
   const out: string[] = [];
   const { machine } = results;
@@ -169,6 +176,7 @@ export function terminalReport(results: BenchResults): string {
       `\nThe runtime's account of a request, mean ms per step (LOCAL_RUNTIME_TRACE, ${results.trace?.durationS} s per column; from the 'request' event to the socket write)`,
     );
     out.push(table(["step", ...trace.header], trace.rows));
+    out.push(`  ${threadHopNote(results)}`);
   }
 
   out.push("\nDynamoDB requests per operation (SDK middleware count, success path)");
@@ -414,6 +422,8 @@ export function markdownSummary(results: BenchResults): string {
       `| Runtime step (mean ms) | ${trace.header.map((cell) => `\`${cell}\``).join(" | ")} |`,
       `|---|${trace.header.map(() => "---:").join("|")}|`,
       ...trace.rows.map((row) => `| ${row.join(" | ")} |`),
+      "",
+      threadHopNote(results),
     );
   }
   lines.push(

@@ -6,6 +6,7 @@ import type { PerRequestFigures, TargetName } from "./per-request.ts";
 import type { OperationCount } from "./request-count.ts";
 import type { ScaleFigures } from "./scale.ts";
 import { type RunFigures, round } from "./stats.ts";
+import type { ThreadHopFigures } from "./thread-hop.ts";
 import type { TraceAccount } from "./trace.ts";
 
 export interface Machine {
@@ -38,7 +39,12 @@ export interface BenchResults {
     runs: PerRequestFigures[];
   };
   /** The runtime's own account of a request, step by step (absent in older results). */
-  trace?: { durationS: number; accounts: TraceAccount[] };
+  trace?: {
+    durationS: number;
+    accounts: TraceAccount[];
+    /** A bare MessagePort round trip between two threads: the floor under the two hops. */
+    threadHop: { busy: ThreadHopFigures; afterIdle: ThreadHopFigures };
+  };
   dynamoDbRequests: OperationCount[];
   scale: { sizes: number[]; loadSeconds: Record<string, number>; runs: ScaleFigures[] };
   memory: {

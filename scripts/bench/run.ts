@@ -22,6 +22,7 @@ import {
   startRuntime,
 } from "./servers.ts";
 import { round } from "./stats.ts";
+import { measureThreadHop } from "./thread-hop.ts";
 import { measureTrace } from "./trace.ts";
 
 const smoke = process.argv.includes("--smoke");
@@ -30,6 +31,7 @@ const settings = smoke
       coldStartRounds: 3,
       perRequest: { durationS: 1, rounds: 1, warmUpS: 0.5 },
       traceS: 0.5,
+      hopRoundTrips: 500,
       scale: { sizes: [1000, 2000], durationS: 1, rounds: 1 },
       memory: {
         firstRequests: 300,
@@ -44,8 +46,9 @@ const settings = smoke
       // More than the issue's 15: a few milliseconds separate product and baseline, and the
       // median of 25 fresh processes moves less with the machine's other work.
       coldStartRounds: 25,
-      perRequest: { durationS: 3, rounds: 2, warmUpS: 1 },
+      perRequest: { durationS: 3, rounds: 2, warmUpS: 2 },
       traceS: 2,
+      hopRoundTrips: 3000,
       scale: { sizes: [1000, 50_000], durationS: 3, rounds: 3 },
       memory: {
         firstRequests: 1000,
@@ -175,18 +178,28 @@ async function main(): Promise<BenchResults> {
       const runtime = await startRuntime(dynalite.endpoint, tableName, {
         LOCAL_RUNTIME_TRACE: traceFile,
       });
+      let accounts: Awaited<ReturnType<typeof measureTrace>>;
       try {
-        return await measureTrace({
+        accounts = await measureTrace({
           runtimeUrl: runtime.url,
           traceFile,
           todoId: perRequest.todoId,
           concurrencies,
           durationS: settings.traceS,
+          warmUpS: settings.perRequest.warmUpS,
           log,
         });
       } finally {
         await runtime.child.stop();
       }
+      const threadHop = {
+        busy: await measureThreadHop(settings.hopRoundTrips, 0),
+        afterIdle: await measureThreadHop(Math.ceil(settings.hopRoundTrips / 2), 1),
+      };
+      log(
+        `  bare thread round trip (MessagePort, 2 KB): p50 ${threadHop.busy.p50Ms} ms back to back, ${threadHop.afterIdle.p50Ms} ms after 1 ms idle`,
+      );
+      return { accounts, threadHop };
     },
   );
 
@@ -266,7 +279,7 @@ async function main(): Promise<BenchResults> {
       targets: targetLabels,
       runs: perRequest.runs,
     },
-    trace: { durationS: settings.traceS, accounts: trace },
+    trace: { durationS: settings.traceS, ...trace },
     dynamoDbRequests,
     scale: { sizes: settings.scale.sizes, loadSeconds: scale.loadSeconds, runs: scale.figures },
     memory: { concurrency: memoryConcurrency, ...memory },

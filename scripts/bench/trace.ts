@@ -4,13 +4,14 @@
 // it says which step a millisecond belongs to; the trace stays off in every other phase.
 import { readFileSync } from "node:fs";
 import { type TraceRecord, type TraceStep, traceSteps } from "../local/request-trace.ts";
-import { endpoints, jsonHeaders } from "./endpoints.ts";
+import { endpointRequest, endpoints } from "./endpoints.ts";
 import { runLoad } from "./load.ts";
 import { median, round } from "./stats.ts";
 
 /** What happens in the interval that ends at each step (the first step starts the clock). */
 export const stepLabels: Record<Exclude<TraceStep, "received">, string> = {
-  routed: "routing (path to template resource)",
+  // Includes the end of the HTTP parser's turn: pages and routing run after an await.
+  routed: "end of HTTP parsing, routing",
   "body read": "request body read",
   "event built": "event building (headers, query, context)",
   "event serialized": "event JSON.stringify",
@@ -107,19 +108,22 @@ export async function measureTrace(options: {
   todoId: string;
   concurrencies: number[];
   durationS: number;
+  /** Seconds of load per endpoint at the highest concurrency first, as per-request.ts warms up. */
+  warmUpS: number;
   log: (message: string) => void;
 }): Promise<TraceAccount[]> {
-  const { runtimeUrl, traceFile, todoId, concurrencies, durationS, log } = options;
+  const { runtimeUrl, traceFile, todoId, concurrencies, durationS, warmUpS, log } = options;
   const accounts: TraceAccount[] = [];
   for (const endpoint of endpoints) {
+    await runLoad({
+      ...endpointRequest(runtimeUrl, endpoint, todoId),
+      connections: Math.max(...concurrencies),
+      durationS: warmUpS,
+    });
+  }
+  for (const endpoint of endpoints) {
     for (const concurrency of concurrencies) {
-      const load = {
-        url: `${runtimeUrl}${endpoint.path(todoId)}`,
-        method: endpoint.method,
-        body: endpoint.body,
-        headers: endpoint.body === undefined ? {} : jsonHeaders,
-        connections: concurrency,
-      };
+      const load = { ...endpointRequest(runtimeUrl, endpoint, todoId), connections: concurrency };
       await runLoad({ ...load, amount: Math.max(200, concurrency * 50) });
       await pause(flushWaitMs);
       const from = readTrace(traceFile, 0).lines;
