@@ -65,8 +65,9 @@ function cpuRows(runs: PerRequestFigures[], concurrencies: number[]): string[][]
 }
 
 /**
- * The trace's account as rows: one per step (mean ms), one column per endpoint and
- * concurrency, then the sums. Empty for results without a trace.
+ * The trace's account as rows: one per step (mean / p50 ms: a GC pause or a wait for a core
+ * shows in the mean), one column per endpoint and concurrency, then the sums of the means.
+ * Empty for results without a trace.
  */
 function traceTable(results: BenchResults): { header: string[]; rows: string[][] } {
   const accounts = results.trace?.accounts ?? [];
@@ -78,7 +79,10 @@ function traceTable(results: BenchResults): { header: string[]; rows: string[][]
   if (!first) return { header, rows: [] };
   const rows = first.steps.map((figures, index) => [
     stepLabels[figures.step],
-    ...accounts.map((account) => account.steps[index]?.meanMs.toFixed(3) ?? ""),
+    ...accounts.map((account) => {
+      const step = account.steps[index];
+      return step ? `${step.meanMs.toFixed(3)} / ${step.p50Ms.toFixed(3)}` : "";
+    }),
   ]);
   rows.push(
     ["received → response written", ...accounts.map((account) => account.totalMs.toFixed(3))],
@@ -173,7 +177,7 @@ export function terminalReport(results: BenchResults): string {
   const trace = traceTable(results);
   if (trace.rows.length) {
     out.push(
-      `\nThe runtime's account of a request, mean ms per step (LOCAL_RUNTIME_TRACE, ${results.trace?.durationS} s per column; from the 'request' event to the socket write)`,
+      `\nThe runtime's account of a request, ms per step, mean / p50 (LOCAL_RUNTIME_TRACE, ${results.trace?.durationS} s per column; from the 'request' event to the socket write; sums of the means)`,
     );
     out.push(table(["step", ...trace.header], trace.rows));
     out.push(`  ${threadHopNote(results)}`);
@@ -419,7 +423,7 @@ export function markdownSummary(results: BenchResults): string {
   if (trace.rows.length) {
     lines.push(
       "",
-      `| Runtime step (mean ms) | ${trace.header.map((cell) => `\`${cell}\``).join(" | ")} |`,
+      `| Runtime step (ms, mean / p50) | ${trace.header.map((cell) => `\`${cell}\``).join(" | ")} |`,
       `|---|${trace.header.map(() => "---:").join("|")}|`,
       ...trace.rows.map((row) => `| ${row.join(" | ")} |`),
       "",
