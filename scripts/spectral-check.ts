@@ -32,8 +32,7 @@ try {
 const where = (result: SpectralResult) => `#/${result.path.join("/")}`;
 const line = (result: SpectralResult) =>
   `  ${severities[result.severity]} ${result.code} ${where(result)}: ${result.message}`;
-const count = (severity: number) =>
-  results.filter((result) => result.severity === severity).length;
+const count = (severity: number) => results.filter((result) => result.severity === severity).length;
 
 console.log(`spectral (OWASP API ruleset): ${count(0)} errors, ${count(1)} warnings in all`);
 if (results.length) {

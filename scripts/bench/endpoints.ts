@@ -13,6 +13,22 @@ export interface Endpoint {
 const json = "application/json";
 export const jsonHeaders = { "content-type": json };
 
+/** What runLoad needs to send an endpoint's request to the server at baseUrl. */
+export function endpointRequest(
+  baseUrl: string,
+  endpoint: Endpoint,
+  todoId: string,
+  /** The target's own, such as a signed-in client's Authorization. */
+  headers: Record<string, string> = {},
+) {
+  return {
+    url: `${baseUrl}${endpoint.path(todoId)}`,
+    method: endpoint.method,
+    body: endpoint.body,
+    headers: { ...headers, ...(endpoint.body === undefined ? {} : jsonHeaders) },
+  };
+}
+
 export const endpoints: Endpoint[] = [
   {
     key: "get",

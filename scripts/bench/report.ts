@@ -8,6 +8,7 @@ import {
 } from "./per-request.ts";
 import type { BenchResults } from "./results.ts";
 import { scaleQueries } from "./scale.ts";
+import { stepLabels } from "./trace.ts";
 
 const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
 
@@ -61,6 +62,43 @@ function cpuRows(runs: PerRequestFigures[], concurrencies: number[]): string[][]
     }
   }
   return rows;
+}
+
+/**
+ * The trace's account as rows: one per step (mean / p50 ms: a GC pause or a wait for a core
+ * shows in the mean), one column per endpoint and concurrency, then the sums of the means.
+ * Empty for results without a trace.
+ */
+function traceTable(results: BenchResults): { header: string[]; rows: string[][] } {
+  const accounts = results.trace?.accounts ?? [];
+  const header = accounts.map((account) => {
+    const label = endpoints.find((endpoint) => endpoint.key === account.endpoint)?.label;
+    return `${label ?? account.endpoint} c=${account.concurrency}`;
+  });
+  const first = accounts[0];
+  if (!first) return { header, rows: [] };
+  const rows = first.steps.map((figures, index) => [
+    stepLabels[figures.step],
+    ...accounts.map((account) => {
+      const step = account.steps[index];
+      return step ? `${step.meanMs.toFixed(3)} / ${step.p50Ms.toFixed(3)}` : "";
+    }),
+  ]);
+  rows.push(
+    ["received → response written", ...accounts.map((account) => account.totalMs.toFixed(3))],
+    [
+      "the runtime's own steps (no handler, no queue)",
+      ...accounts.map((account) => account.runtimeMs.toFixed(3)),
+    ],
+  );
+  return { header, rows };
+}
+
+/** The floor under the two hops, in words. */
+function threadHopNote(results: BenchResults): string {
+  const hop = results.trace?.threadHop;
+  if (!hop) return "";
+  return `The two hops' floor on this machine, a bare MessagePort round trip between two threads (2 KB out): p50 ${hop.busy.p50Ms.toFixed(3)} ms back to back, ${hop.afterIdle.p50Ms.toFixed(3)} ms after 1 ms idle (mean ${hop.afterIdle.meanMs.toFixed(3)} ms).`;
 }
 
 export function terminalReport(results: BenchResults): string {
@@ -135,6 +173,15 @@ export function terminalReport(results: BenchResults): string {
       cpuRows(results.perRequest.runs, results.perRequest.concurrencies),
     ),
   );
+
+  const trace = traceTable(results);
+  if (trace.rows.length) {
+    out.push(
+      `\nThe runtime's account of a request, ms per step, mean / p50 (LOCAL_RUNTIME_TRACE, ${results.trace?.durationS} s per column; from the 'request' event to the socket write; sums of the means)`,
+    );
+    out.push(table(["step", ...trace.header], trace.rows));
+    out.push(`  ${threadHopNote(results)}`);
+  }
 
   out.push("\nDynamoDB requests per operation (SDK middleware count, success path)");
   out.push(
@@ -370,6 +417,17 @@ export function markdownSummary(results: BenchResults): string {
         (row) =>
           `| ${row.map((cell, index) => (index === 0 ? `\`${cell}\`` : cell || "–")).join(" | ")} |`,
       ),
+    );
+  }
+  const trace = traceTable(results);
+  if (trace.rows.length) {
+    lines.push(
+      "",
+      `| Runtime step (ms, mean / p50) | ${trace.header.map((cell) => `\`${cell}\``).join(" | ")} |`,
+      `|---|${trace.header.map(() => "---:").join("|")}|`,
+      ...trace.rows.map((row) => `| ${row.join(" | ")} |`),
+      "",
+      threadHopNote(results),
     );
   }
   lines.push(

@@ -6,6 +6,8 @@ import type { PerRequestFigures, TargetName } from "./per-request.ts";
 import type { OperationCount } from "./request-count.ts";
 import type { ScaleFigures } from "./scale.ts";
 import { type RunFigures, round } from "./stats.ts";
+import type { ThreadHopFigures } from "./thread-hop.ts";
+import type { TraceAccount } from "./trace.ts";
 
 export interface Machine {
   cpuModel: string;
@@ -35,6 +37,13 @@ export interface BenchResults {
     concurrencies: number[];
     targets: Record<TargetName, string>;
     runs: PerRequestFigures[];
+  };
+  /** The runtime's own account of a request, step by step (absent in older results). */
+  trace?: {
+    durationS: number;
+    accounts: TraceAccount[];
+    /** A bare MessagePort round trip between two threads: the floor under the two hops. */
+    threadHop: { busy: ThreadHopFigures; afterIdle: ThreadHopFigures };
   };
   dynamoDbRequests: OperationCount[];
   scale: { sizes: number[]; loadSeconds: Record<string, number>; runs: ScaleFigures[] };

@@ -1,10 +1,10 @@
 // npm run bench (full) and npm run bench:smoke (--smoke: the same phases, a few seconds
 // each, for CI). Every figure is compared with baselines measured in the same run. A missed
 // target is reported (MISSED) and does not fail the run; only a broken benchmark exits non-zero.
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
-import { buildArtifacts, productFunction, repoRoot } from "./artifacts.ts";
+import { buildArtifacts, productFunction, repoRoot, scratchDir } from "./artifacts.ts";
 import type { Child } from "./children.ts";
 import { measureColdStarts } from "./cold-start.ts";
 import { measureMemory } from "./memory.ts";
@@ -22,12 +22,16 @@ import {
   startRuntime,
 } from "./servers.ts";
 import { round } from "./stats.ts";
+import { measureThreadHop } from "./thread-hop.ts";
+import { measureTrace } from "./trace.ts";
 
 const smoke = process.argv.includes("--smoke");
 const settings = smoke
   ? {
       coldStartRounds: 3,
       perRequest: { durationS: 1, rounds: 1, warmUpS: 0.5 },
+      traceS: 0.5,
+      hopRoundTrips: 500,
       scale: { sizes: [1000, 2000], durationS: 1, rounds: 1 },
       memory: {
         firstRequests: 300,
@@ -42,7 +46,9 @@ const settings = smoke
       // More than the issue's 15: a few milliseconds separate product and baseline, and the
       // median of 25 fresh processes moves less with the machine's other work.
       coldStartRounds: 25,
-      perRequest: { durationS: 3, rounds: 2, warmUpS: 1 },
+      perRequest: { durationS: 3, rounds: 2, warmUpS: 2 },
+      traceS: 2,
+      hopRoundTrips: 3000,
       scale: { sizes: [1000, 50_000], durationS: 3, rounds: 3 },
       memory: {
         firstRequests: 1000,
@@ -170,6 +176,41 @@ async function main(): Promise<BenchResults> {
     }
   });
 
+  const trace = await phase(
+    "the runtime's account of a request (LOCAL_RUNTIME_TRACE)",
+    async () => {
+      // Its own runtime: the trace stays off in every figure above and below.
+      const traceFile = join(scratchDir, "runtime-trace.jsonl");
+      await rm(traceFile, { force: true });
+      const runtime = await startRuntime(dynalite.endpoint, tableName, {
+        LOCAL_RUNTIME_TRACE: traceFile,
+      });
+      let accounts: Awaited<ReturnType<typeof measureTrace>>;
+      try {
+        accounts = await measureTrace({
+          runtimeUrl: runtime.url,
+          headers: runtime.headers,
+          traceFile,
+          todoId: perRequest.todoId,
+          concurrencies,
+          durationS: settings.traceS,
+          warmUpS: settings.perRequest.warmUpS,
+          log,
+        });
+      } finally {
+        await runtime.child.stop();
+      }
+      const threadHop = {
+        busy: await measureThreadHop(settings.hopRoundTrips, 0),
+        afterIdle: await measureThreadHop(Math.ceil(settings.hopRoundTrips / 2), 1),
+      };
+      log(
+        `  bare thread round trip (MessagePort, 2 KB): p50 ${threadHop.busy.p50Ms} ms back to back, ${threadHop.afterIdle.p50Ms} ms after 1 ms idle`,
+      );
+      return { accounts, threadHop };
+    },
+  );
+
   const dynamoDbRequests = await phase("DynamoDB requests per operation", async () => {
     const counts = await countRequests(dynalite.endpoint, tableName);
     for (const count of counts) {
@@ -248,6 +289,7 @@ async function main(): Promise<BenchResults> {
       targets: targetLabels,
       runs: perRequest.runs,
     },
+    trace: { durationS: settings.traceS, ...trace },
     dynamoDbRequests,
     scale: { sizes: settings.scale.sizes, loadSeconds: scale.loadSeconds, runs: scale.figures },
     memory: { concurrency: memoryConcurrency, ...memory },

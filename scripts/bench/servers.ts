@@ -41,8 +41,11 @@ function npmStartArgs(): string[] {
 export async function startRuntime(
   ddbEndpoint: string,
   tableName: string,
+  /** Set in its environment, beside the benchmark's own (LOCAL_RUNTIME_TRACE...). */
+  variables: Record<string, string> = {},
 ): Promise<{ url: string; child: Child; headers: Record<string, string> }> {
   const child = await startChild({
+    env: { ...process.env, ...variables },
     name: `local runtime (npm start), table ${tableName}`,
     command: process.execPath,
     args: [

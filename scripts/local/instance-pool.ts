@@ -13,6 +13,7 @@ import type { Writable } from "node:stream";
 import { Worker } from "node:worker_threads";
 import type { FromInstance, InstanceWorkerData, ToInstance } from "./instance-worker.ts";
 import { localAccountId, localRegion } from "./local-aws.ts";
+import { requestTrace } from "./request-trace.ts";
 
 export interface PoolSpec {
   functionLogicalId: string;
@@ -144,6 +145,8 @@ class LambdaInstance {
       };
       this.#onMessage = (message) => {
         if (message.type === "result" && message.requestId === requestId) {
+          if (message.marks) requestTrace?.instanceMarks(requestId, message.marks);
+          requestTrace?.mark(requestId, "result received");
           settle({ kind: "result", payload: message.payload });
         } else if (message.type === "error" && message.requestId === requestId) {
           settle(
@@ -160,6 +163,7 @@ class LambdaInstance {
         requestId,
         deadlineMs: Date.now() + timeoutMs,
       };
+      if (requestTrace) message.trace = true;
       this.worker.postMessage(message);
     });
   }
@@ -295,6 +299,7 @@ export class InstancePool {
     } catch (error) {
       return { kind: "crash", message: (error as Error).message };
     }
+    requestTrace?.mark(requestId, "instance acquired");
     const outcome = await instance.invoke(event, requestId, this.#spec.timeoutMs);
     if (outcome.kind === "timeout") {
       // Lambda ends the environment on a timeout; the next request gets a fresh one.

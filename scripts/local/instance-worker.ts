@@ -23,12 +23,19 @@ export interface InstanceWorkerData {
   directOutput: boolean;
 }
 
-export type ToInstance = { type: "invoke"; event: string; requestId: string; deadlineMs: number };
+export type ToInstance = {
+  type: "invoke";
+  event: string;
+  requestId: string;
+  deadlineMs: number;
+  /** Send back the times of this invocation's steps (request-trace.ts: instanceSteps). */
+  trace?: boolean;
+};
 
 export type FromInstance =
   | { type: "ready" }
   | { type: "init-error"; errorType: string; errorMessage: string; stack?: string[] }
-  | { type: "result"; requestId: string; payload: string }
+  | { type: "result"; requestId: string; payload: string; marks?: number[] }
   | {
       type: "error";
       requestId: string;
@@ -155,7 +162,10 @@ process.on("uncaughtException", (error) => {
   process.exit(1);
 });
 
-async function invoke(handler: Handler, message: ToInstance): Promise<unknown> {
+/** The trace's clock (request-trace.ts): CLOCK_MONOTONIC, as in the server's thread. */
+const traceClock = () => Number(process.hrtime.bigint()) / 1e6;
+
+async function invoke(handler: Handler, message: ToInstance, marks?: number[]): Promise<unknown> {
   const context = {
     callbackWaitsForEmptyEventLoop: true,
     functionName: data.functionName,
@@ -168,6 +178,7 @@ async function invoke(handler: Handler, message: ToInstance): Promise<unknown> {
     getRemainingTimeInMillis: () => Math.max(0, message.deadlineMs - Date.now()),
   };
   const event = JSON.parse(message.event) as unknown;
+  marks?.push(traceClock());
   if (handler.length >= 3) {
     if (runtimeMajor(data.runtime) >= 24) {
       const error = new Error(
@@ -202,17 +213,18 @@ try {
 
 port.on("message", async (message: ToInstance) => {
   if (message.type !== "invoke" || !handler) return;
+  const marks = message.trace ? [traceClock()] : undefined;
   currentRequestId = message.requestId;
   try {
-    const result = await invoke(handler, message);
+    const result = await invoke(handler, message, marks);
+    marks?.push(traceClock());
     // Lambda serializes the result as JSON: undefined becomes null, Dates strings...
     const payload = JSON.stringify(result) ?? "null";
+    marks?.push(traceClock());
     if (currentRequestId === message.requestId) {
-      port.postMessage({
-        type: "result",
-        requestId: message.requestId,
-        payload,
-      } satisfies FromInstance);
+      const answer: FromInstance = { type: "result", requestId: message.requestId, payload };
+      if (marks) answer.marks = marks;
+      port.postMessage(answer);
     }
   } catch (error) {
     // Lambda logs a failed invocation this way before API Gateway answers 502.

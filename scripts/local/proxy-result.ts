@@ -19,10 +19,21 @@ const allowedResultKeys = new Set([
   "isBase64Encoded",
 ]);
 
+// What HTTP/1.1 can carry (RFC 9110 5.1, 5.5): a token for the name; for the value no
+// control character but tab. Node refuses anything else when it writes the answer, by then
+// too late for anything but a broken connection.
+const headerName = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const invalidValueCharacter = /[^\t\x20-\x7e\x80-\xff]/;
+
 function headerText(value: unknown, where: string): string {
-  if (typeof value === "string") return value;
-  if (typeof value === "number" || typeof value === "boolean") return String(value);
-  throw new MalformedResultError(`${where} must be a string`);
+  let text: string;
+  if (typeof value === "string") text = value;
+  else if (typeof value === "number" || typeof value === "boolean") text = String(value);
+  else throw new MalformedResultError(`${where} must be a string`);
+  if (invalidValueCharacter.test(text)) {
+    throw new MalformedResultError(`${where} holds a character HTTP does not allow`);
+  }
+  return text;
 }
 
 /**
@@ -54,9 +65,16 @@ export function mapLambdaResult(payload: string): HttpAnswer {
 
   // Where both name a header, multiValueHeaders wins (API Gateway's documented merge).
   const headers = new Map<string, string[]>();
+  // Lower-cased name to the spelling kept: one lookup per header, not a scan of the others.
+  const spellings = new Map<string, string>();
   const setHeader = (name: string, values: string[]) => {
-    for (const key of headers.keys())
-      if (key.toLowerCase() === name.toLowerCase()) headers.delete(key);
+    if (!headerName.test(name)) {
+      throw new MalformedResultError(`header name ${JSON.stringify(name)} is not an HTTP token`);
+    }
+    const lower = name.toLowerCase();
+    const previous = spellings.get(lower);
+    if (previous !== undefined) headers.delete(previous);
+    spellings.set(lower, name);
     headers.set(name, values);
   };
   if (fields.headers !== undefined && fields.headers !== null) {

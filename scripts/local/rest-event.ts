@@ -69,15 +69,19 @@ function multiValueQuery(rawQuery: string): Record<string, string[]> | null {
 
 function lastValues(multi: Record<string, string[]> | null): Record<string, string> | null {
   if (!multi) return null;
-  return Object.fromEntries(
-    Object.entries(multi).map(([name, list]) => [name, list[list.length - 1] as string]),
-  );
+  const last: Record<string, string> = {};
+  for (const name in multi) {
+    const list = multi[name] as string[];
+    last[name] = list[list.length - 1] as string;
+  }
+  return last;
 }
+
+const months = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(" ");
 
 /** API Gateway's request-time format: 28/Nov/2026:04:20:41 +0000. */
 function apiGatewayTime(epochMs: number): string {
   const date = new Date(epochMs);
-  const months = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(" ");
   const pad = (value: number) => String(value).padStart(2, "0");
   return `${pad(date.getUTCDate())}/${months[date.getUTCMonth()]}/${date.getUTCFullYear()}:${pad(
     date.getUTCHours(),

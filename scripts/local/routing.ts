@@ -11,6 +11,8 @@ type Segment =
 interface CompiledResource {
   resourcePath: string;
   segments: Segment[];
+  /** The rank of each segment: compared when several resources match. */
+  score: number[];
   methods: Map<string, RouteDefinition>;
 }
 
@@ -39,6 +41,7 @@ function compileSegments(resourcePath: string): Segment[] {
 const rank = { static: 0, param: 1, greedy: 2 } as const;
 
 function decodeSegment(segment: string): string {
+  if (!segment.includes("%")) return segment;
   try {
     return decodeURIComponent(segment);
   } catch {
@@ -54,9 +57,11 @@ export class Router {
     for (const route of routes) {
       let resource = byPath.get(route.resourcePath);
       if (!resource) {
+        const segments = compileSegments(route.resourcePath);
         resource = {
           resourcePath: route.resourcePath,
-          segments: compileSegments(route.resourcePath),
+          segments,
+          score: segments.map((segment) => rank[segment.kind]),
           methods: new Map(),
         };
         byPath.set(route.resourcePath, resource);
@@ -68,15 +73,15 @@ export class Router {
 
   /** `rawPath` is the request path as sent (still percent-encoded), without a query. */
   match(rawPath: string, method: string): RouteMatch | undefined {
-    const parts = rawPath.split("/").filter(Boolean);
-    let best:
-      | { resource: CompiledResource; score: number[]; params: Record<string, string> }
-      | undefined;
+    // Decoded once here, compared with every resource below.
+    const parts = rawPath.split("/").filter(Boolean).map(decodeSegment);
+    let best: { resource: CompiledResource; params: Record<string, string> } | undefined;
     for (const resource of this.#resources) {
       const params = matchSegments(resource.segments, parts);
       if (!params) continue;
-      const score = resource.segments.map((segment) => rank[segment.kind]);
-      if (!best || compareScores(score, best.score) < 0) best = { resource, score, params };
+      if (!best || compareScores(resource.score, best.resource.score) < 0) {
+        best = { resource, params };
+      }
     }
     if (!best) return undefined;
     const { resource, params } = best;
@@ -89,6 +94,7 @@ export class Router {
   }
 }
 
+/** `parts` are the request path's segments, already decoded. */
 function matchSegments(segments: Segment[], parts: string[]): Record<string, string> | undefined {
   const params: Record<string, string> = {};
   for (let index = 0; index < segments.length; index++) {
@@ -96,15 +102,15 @@ function matchSegments(segments: Segment[], parts: string[]): Record<string, str
     if (segment.kind === "greedy") {
       // A greedy variable needs at least one segment: /{proxy+} does not match "/".
       if (index >= parts.length) return undefined;
-      params[segment.name] = parts.slice(index).map(decodeSegment).join("/");
+      params[segment.name] = parts.slice(index).join("/");
       return params;
     }
     const part = parts[index];
     if (part === undefined) return undefined;
     if (segment.kind === "static") {
-      if (decodeSegment(part) !== segment.name) return undefined;
+      if (part !== segment.name) return undefined;
     } else {
-      params[segment.name] = decodeSegment(part);
+      params[segment.name] = part;
     }
   }
   return segments.length === parts.length ? params : undefined;

@@ -17,6 +17,7 @@ import {
 } from "./gateway-responses.ts";
 import type { InstancePool } from "./instance-pool.ts";
 import { type HttpAnswer, MalformedResultError, mapLambdaResult } from "./proxy-result.ts";
+import { requestTrace } from "./request-trace.ts";
 import { buildRestEvent, newRequestId, requestRawPath } from "./rest-event.ts";
 import type { RouteMatch, Router } from "./routing.ts";
 import type { ApiDefinition } from "./template.ts";
@@ -95,7 +96,27 @@ const remappedHeaders = new Set(
 
 class RequestTooLargeError extends Error {}
 
+const noBody = Buffer.alloc(0);
+
+/**
+ * Whether the request has a body to read: by HTTP/1.1's framing (RFC 9112 6.3), only with
+ * Transfer-Encoding or a Content-Length above 0. Read from rawHeaders, which Node has already
+ * (request.headers is built on first use).
+ */
+function hasBody(rawHeaders: string[]): boolean {
+  for (let index = 0; index < rawHeaders.length; index += 2) {
+    const name = rawHeaders[index] as string;
+    if (name.length === 14 && name.toLowerCase() === "content-length") {
+      if (rawHeaders[index + 1] !== "0") return true;
+    } else if (name.length === 17 && name.toLowerCase() === "transfer-encoding") {
+      return true;
+    }
+  }
+  return false;
+}
+
 function readBody(request: IncomingMessage): Promise<Buffer> {
+  if (!hasBody(request.rawHeaders)) return Promise.resolve(noBody);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -123,23 +144,28 @@ function writeAnswer(
   requestId: string,
   closeConnection: boolean,
 ) {
+  // One flat name, value, name, value... list that writeHead renders as it is, rather than a
+  // setHeader per header (each one validated, lower-cased and stored, then read back).
+  const headers: string[] = [];
+  let typed = false;
   for (const [name, values] of answer.headers) {
     const lower = name.toLowerCase();
-    if (lower === "content-length") continue;
+    // Both are the gateway's own (below).
+    if (lower === "content-length" || lower === "x-amzn-requestid") continue;
+    if (lower === "content-type") typed = true;
+    // The function's headers that API Gateway renames; its own answers' headers stay as they are.
     const remapped = !("fromGateway" in answer) && remappedHeaders.has(lower);
-    response.setHeader(remapped ? `x-amzn-Remapped-${name}` : name, values);
+    const sentName = remapped ? `x-amzn-Remapped-${name}` : name;
+    for (const value of values) headers.push(sentName, value);
   }
   // API Gateway answers JSON when the function names no type; not on a 304, which has no
   // body to type (RFC 9110 15.4.5: no representation metadata beyond what a 200 would
   // carry for caches). The SAM CLI's start-api sends none there either (werkzeug drops
   // a 304's entity headers).
-  if (!response.hasHeader("content-type") && answer.statusCode !== 304) {
-    response.setHeader("Content-Type", "application/json");
-  }
-  response.setHeader("x-amzn-RequestId", requestId);
-  response.setHeader("Content-Length", answer.body.length);
-  if (closeConnection) response.setHeader("Connection", "close");
-  response.writeHead(answer.statusCode);
+  if (!typed && answer.statusCode !== 304) headers.push("Content-Type", "application/json");
+  headers.push("x-amzn-RequestId", requestId, "Content-Length", String(answer.body.length));
+  if (closeConnection) headers.push("Connection", "close");
+  response.writeHead(answer.statusCode, headers);
   response.end(answer.body);
 }
 
@@ -174,6 +200,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       if (error instanceof RequestTooLargeError) return requestTooLarge;
       throw error;
     }
+    requestTrace?.mark(requestId, "body read");
     const event = buildRestEvent({
       request: {
         method: request.method ?? "GET",
@@ -191,11 +218,14 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     });
     // API Gateway REST passes a Cognito authorizer's claims as strings, under `claims`.
     if (authorization) event.requestContext.authorizer = { claims: authorization.claims };
+    requestTrace?.mark(requestId, "event built");
+    const payload = JSON.stringify(event);
+    requestTrace?.mark(requestId, "event serialized");
     const pool = options.pools.get(route.functionLogicalId);
     if (!pool) return internalServerError;
     let integrationTimer: NodeJS.Timeout | undefined;
     const outcome = await Promise.race([
-      pool.invoke(JSON.stringify(event), requestId),
+      pool.invoke(payload, requestId),
       new Promise<"integration-timeout">((resolve) => {
         integrationTimer = setTimeout(() => resolve("integration-timeout"), integrationTimeoutMs);
       }),
@@ -213,7 +243,9 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
           return internalServerError;
         }
         try {
-          return mapLambdaResult(outcome.payload);
+          const answer = mapLambdaResult(outcome.payload);
+          requestTrace?.mark(requestId, "result mapped");
+          return answer;
         } catch (error) {
           if (!(error instanceof MalformedResultError)) throw error;
           options.logError(
@@ -251,6 +283,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     const method = request.method ?? "GET";
     const match = options.router.match(rawPath, method);
     if (!match) return gatewayAnswer(missingAuthenticationToken, soleApi, requestId);
+    requestTrace?.mark(requestId, "routed", `${method} ${match.resourcePath}`);
     const apiLogicalId =
       match.route?.apiLogicalId ??
       [...options.apis.values()].find((api) => api.cors)?.logicalId ??
@@ -285,6 +318,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     const started = performance.now();
     const requestTimeEpoch = Date.now();
     const requestId = newRequestId();
+    requestTrace?.begin(requestId);
     // Counted until the answer has left (or the client went away), not just been written.
     response.on("close", () => {
       inFlight--;
@@ -297,10 +331,12 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       })
       .then((result) => {
         if (result && !response.headersSent) writeAnswer(response, result, requestId, closing);
+        requestTrace?.mark(requestId, "response written");
         const duration = (performance.now() - started).toFixed(1);
         options.log(
           `${request.method} ${request.url} ${response.statusCode} ${duration} ms ${requestId}`,
         );
+        requestTrace?.end(requestId);
       });
   });
   // Keep-alive sockets of clients that went quiet must not hold a shutdown open.

@@ -94,7 +94,10 @@ describe.skipIf(!hasChromium)("Swagger UI at /docs", () => {
     const tryButton = operation.getByRole("button", { name: "Try it out" });
     // The block renders its buttons a moment after it opens: wait for one of the two (Cancel
     // when Try it out is already on), or isVisible() may look before either is there.
-    await tryButton.or(operation.getByRole("button", { name: "Cancel" })).first().waitFor();
+    await tryButton
+      .or(operation.getByRole("button", { name: "Cancel" }))
+      .first()
+      .waitFor();
     if (await tryButton.isVisible()) await tryButton.click();
     if (body !== undefined) {
       await operation.locator("textarea.body-param__text").fill(JSON.stringify(body));

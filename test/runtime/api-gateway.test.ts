@@ -249,6 +249,7 @@ describe("responses as API Gateway maps them", () => {
     ["throw", "a thrown error"],
     ["malformed", "a body that is not a string"],
     ["undefined", "no result"],
+    ["header-injection", "a line break in a header value (Node cannot send it)"],
   ])("answers 502 Internal server error for %s (%s)", async (kind) => {
     const response = await fetch(`${runtime.url}/behaviour/${kind}`);
     expect(response.status).toBe(502);

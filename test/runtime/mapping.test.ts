@@ -92,6 +92,12 @@ describe("mapping a Lambda result", () => {
     ["an object body", { statusCode: 200, body: { a: 1 } }],
     ["an unknown field", { statusCode: 200, body: "", cookies: ["a=b"] }],
     ["a header that is an object", { statusCode: 200, headers: { X: { a: 1 } } }],
+    ["a line break in a header value", { statusCode: 200, headers: { X: "a\r\nSet-Cookie: b" } }],
+    [
+      "a control character in a value list",
+      { statusCode: 200, multiValueHeaders: { X: ["\u0000"] } },
+    ],
+    ["a header name that is no token", { statusCode: 200, headers: { "X Y": "1" } }],
   ])("refuses %s as malformed", (_what, result) => {
     expect(() => mapLambdaResult(JSON.stringify(result))).toThrow(MalformedResultError);
   });
