@@ -2,38 +2,34 @@
 // post and follow the redirect to the client's callback on another origin, and the code it
 // brings back is exchanged for tokens with the PKCE verifier.
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { decodeJwt } from "jose";
-import { type BrowserContext, chromium } from "playwright-core";
+import type { BrowserContext } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLocalIssuer } from "../../scripts/local/auth/issuer.ts";
 import { openIssuerKeys } from "../../scripts/local/auth/keys.ts";
-
-const chromiumPath = "/usr/bin/chromium";
-const hasChromium = existsSync(chromiumPath);
-if (!hasChromium) {
-  console.warn(`skipping the sign-in page test: no ${chromiumPath} (apt-get install -y chromium)`);
-}
+import {
+  chromiumAvailable,
+  type LoopbackBrowser,
+  launchLoopbackChromium,
+} from "../support/chromium.ts";
 
 async function listen(server: Server): Promise<string> {
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-describe.skipIf(!hasChromium)("the sign-in page in Chromium", () => {
+describe.skipIf(!chromiumAvailable("the sign-in page test"))("the sign-in page in Chromium", () => {
   const clientId = "localclient0000000000000001";
   let issuerOrigin = "";
   let callbackUrl = "";
   let issuerServer: Server;
   let appServer: Server;
+  let chromium: LoopbackBrowser;
   let browser: BrowserContext;
-  let profileDir: string;
-  const pageProblems: string[] = [];
+  // Console errors of the pages, and every request that tried to leave loopback.
+  let pageProblems: string[] = [];
 
   beforeAll(async () => {
     // The client's app: another origin, whose callback page just says it got a code.
@@ -59,33 +55,15 @@ describe.skipIf(!hasChromium)("the sign-in page in Chromium", () => {
     });
     issuerOrigin = await listen(issuerServer);
 
-    profileDir = await mkdtemp(join(tmpdir(), "sign-in-chromium-"));
-    browser = await chromium.launchPersistentContext(profileDir, {
-      executablePath: chromiumPath,
-      headless: true,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
-    // Nothing may leave loopback.
-    await browser.route("**/*", (route) => {
-      if (new URL(route.request().url()).hostname === "127.0.0.1") return route.continue();
-      pageProblems.push(`request to ${route.request().url()}`);
-      return route.abort();
-    });
+    chromium = await launchLoopbackChromium();
+    browser = chromium.context;
+    pageProblems = chromium.offLoopback;
   }, 60_000);
 
   afterAll(async () => {
-    await browser?.close();
+    await chromium?.close();
     await new Promise((resolve) => issuerServer?.close(resolve));
     await new Promise((resolve) => appServer?.close(resolve));
-    if (profileDir) await rm(profileDir, { recursive: true, force: true });
   });
 
   it("signs alice in and brings the browser back to the app with a code", async () => {

@@ -2,58 +2,32 @@
 // operations are listed, and "Try it out" reaches the running API, signed in through
 // Authorize (the local issuer's sign-in page, authorization code with PKCE): alice's todo
 // is hers, and bob, signed in after her, does not see it.
-import { existsSync } from "node:fs";
-import { type BrowserContext, chromium, type Locator, type Page } from "playwright-core";
+import type { BrowserContext, Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { productOptions, type StartedRuntime, startRuntime } from "../runtime/helpers.ts";
 import {
-  productOptions,
-  type StartedRuntime,
-  scratchDir,
-  startRuntime,
-} from "../runtime/helpers.ts";
+  chromiumAvailable,
+  type LoopbackBrowser,
+  launchLoopbackChromium,
+} from "../support/chromium.ts";
 
-const chromiumPath = "/usr/bin/chromium";
-const hasChromium = existsSync(chromiumPath);
-if (!hasChromium) {
-  console.warn(`skipping the Swagger UI test: no ${chromiumPath} (apt-get install -y chromium)`);
-}
-
-describe.skipIf(!hasChromium)("Swagger UI at /docs", () => {
+describe.skipIf(!chromiumAvailable("the Swagger UI test"))("Swagger UI at /docs", () => {
   let runtime: StartedRuntime;
+  let chromium: LoopbackBrowser;
   let browser: BrowserContext;
-  let removeProfile: () => Promise<void>;
-  const pageProblems: string[] = [];
+  // Console errors of the pages, and every request that tried to leave loopback.
+  let pageProblems: string[] = [];
 
   beforeAll(async () => {
     runtime = await startRuntime(productOptions());
-    const [profileDir, remove] = await scratchDir("chromium-profile");
-    removeProfile = remove;
-    browser = await chromium.launchPersistentContext(profileDir, {
-      executablePath: chromiumPath,
-      headless: true,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
-    // Nothing may leave loopback: a CDN asset or the public validator would show up here.
-    await browser.route("**/*", (route) => {
-      const { hostname } = new URL(route.request().url());
-      if (hostname === "127.0.0.1" || hostname === "localhost") return route.continue();
-      pageProblems.push(`request to ${route.request().url()}`);
-      return route.abort();
-    });
+    chromium = await launchLoopbackChromium();
+    browser = chromium.context;
+    pageProblems = chromium.offLoopback;
   }, 60_000);
 
   afterAll(async () => {
-    await browser?.close();
+    await chromium?.close();
     await runtime?.close();
-    await removeProfile?.();
   });
 
   it("lists the five operations of openapi.yaml, within its CSP", async () => {
