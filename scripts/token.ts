@@ -5,7 +5,9 @@
 // that npm start keeps (.data/issuer/keys.json; made if missing, as npm start would make
 // them), for the template's first app client and the issuer URL npm start would have at
 // <url>: the token then works against the next `npm start` on that port and data folder.
-// Under `npm start -- --in-memory` the keys live only in that process: keep it running.
+// With --keys FILE it signs with that file and asks no one (whatever listens at <url>: a
+// `sam local start-api` on npm start's port is no issuer). Under `npm start -- --in-memory`
+// the keys live only in that process: keep it running.
 //
 // `npm run -s token -- --sam-env` writes what `sam local start-api` needs to take these tokens
 // (the SAM CLI skips Cognito authorizers, so the function verifies them itself where
@@ -28,7 +30,10 @@ export interface TokenRequest {
   scopes?: string[];
   /** Where npm start serves the API (default http://127.0.0.1:3000). */
   url?: string;
-  /** Default .data/issuer/keys.json. */
+  /**
+   * Sign with these keys, asking no running issuer. Without: ask the npm start at `url`, and
+   * when nothing listens there sign with .data/issuer/keys.json.
+   */
   keysFile?: string;
   /** Default template.yaml. */
   templatePath?: string;
@@ -56,16 +61,18 @@ export async function obtainToken(request: TokenRequest): Promise<ObtainedToken>
   const url = (request.url ?? defaultUrl).replace(/\/+$/, "");
   const issuer = `${url}/auth`;
   let answer: Response | undefined;
-  try {
-    answer = await fetch(`${issuer}/dev/token`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ username: request.username, scopes: request.scopes }),
-      signal: AbortSignal.timeout(5000),
-    });
-  } catch (error) {
-    if (!isConnectionRefused(error))
-      throw new Error(`${issuer}/dev/token: ${(error as Error).message}`);
+  if (request.keysFile === undefined) {
+    try {
+      answer = await fetch(`${issuer}/dev/token`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ username: request.username, scopes: request.scopes }),
+        signal: AbortSignal.timeout(5000),
+      });
+    } catch (error) {
+      if (!isConnectionRefused(error))
+        throw new Error(`${issuer}/dev/token: ${(error as Error).message}`);
+    }
   }
   if (answer) {
     const body = (await answer.json().catch(() => ({}))) as Record<string, string>;
@@ -95,7 +102,7 @@ export async function obtainToken(request: TokenRequest): Promise<ObtainedToken>
   const grant = { issuer, clientId: client.clientId, username: request.username, scopes };
   return {
     token: request.idToken ? await mintIdToken(keys, grant) : await mintAccessToken(keys, grant),
-    source: `the keys in ${keysFile} (nothing listens at ${url})`,
+    source: `the keys in ${keysFile}${request.keysFile === undefined ? ` (nothing listens at ${url})` : ""}`,
   };
 }
 
@@ -154,18 +161,22 @@ export async function samEnvVars(request: SamEnvRequest = {}): Promise<Record<st
 }
 
 const usage = `npm run -s token -- USERNAME [options]     prints an access token for USERNAME
-npm run -s token -- --sam-env [--out FILE]  writes sam local start-api's env-vars file
+npm run -s token -- --sam-env [--base FILE] [--out FILE]
+                                            writes sam local start-api's env-vars file
 
   --scope SCOPE      a scope to ask for (repeatable; default: all the app client may have)
   --url URL          where npm start serves the API (${defaultUrl})
-  --keys FILE        the issuer's keys when npm start is not running (.data/issuer/keys.json)
+  --keys FILE        sign with these keys (made if missing), asking no running npm start
+                     (default: ask it; when none runs, sign with .data/issuer/keys.json)
   -t, --template F   the template whose app client the token is for (template.yaml)
   --id-token         print the ID token instead
   --sub              print the user's sub instead (e.g. SEED_OWNER for npm run seed)
-  --sam-env          write env_local.json's variables plus the local issuer's (LOCAL_ISSUER_URL,
+  --sam-env          write --base's variables plus the local issuer's (LOCAL_ISSUER_URL,
                      LOCAL_JWKS, LOCAL_JWKS_URL, LOCAL_CLIENT_IDS) for every function, to
                      --out (default .data/issuer/env_local.json, not in git); then
                      sam local start-api --env-vars .data/issuer/env_local.json
+  --base FILE        the env-vars file --sam-env starts from (env_local.json; env_host.json
+                     for a DynamoDB on the host)
   --out FILE         where --sam-env writes
 `;
 
@@ -185,6 +196,7 @@ async function main() {
         url: values.url,
         keysFile: values.keys,
         templatePath: values.template,
+        baseFile: values.base,
       });
       await mkdir(dirname(out), { recursive: true });
       await writeFile(out, `${JSON.stringify(env, null, 2)}\n`);
@@ -230,6 +242,7 @@ function parseCommandLine() {
       "id-token": { type: "boolean", default: false },
       sub: { type: "boolean", default: false },
       "sam-env": { type: "boolean", default: false },
+      base: { type: "string" },
       out: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },

@@ -5,13 +5,25 @@
 // Gateway REST passes them. This module is an entry point of its own in the build
 // (template.yaml), loaded by src/handler.ts only where AWS_SAM_LOCAL is set: neither it nor
 // jose is in the bundle Lambda loads on AWS, where API Gateway has verified the token.
-import { createRemoteJWKSet, errors, type JWTPayload, jwtVerify } from "jose";
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  errors,
+  type JSONWebKeySet,
+  type JWTPayload,
+  jwtVerify,
+} from "jose";
 import type { BearerVerifier, TokenClaims } from "./sign-in.ts";
 
 /** The local issuer whose tokens the function verifies, from env_local.json. */
 export interface SamLocalIssuer {
   /** The tokens' `iss`: the local issuer's URL. */
   issuer: string;
+  /**
+   * Its public keys themselves (LOCAL_JWKS): verified with no call to anyone, so no issuer
+   * needs to run. Without them, fetched from jwksUrl.
+   */
+  jwks?: JSONWebKeySet;
   /** Where its keys are published (as seen from inside the SAM CLI's container). */
   jwksUrl: string;
   /** The app clients whose access tokens are taken. */
@@ -31,7 +43,26 @@ export function samLocalIssuerFrom(env: NodeJS.ProcessEnv): SamLocalIssuer {
       "Under sam local start-api the function verifies tokens itself: set LOCAL_ISSUER_URL and LOCAL_CLIENT_IDS (env_local.json)",
     );
   }
-  return { issuer, jwksUrl: env.LOCAL_JWKS_URL || `${issuer}/.well-known/jwks.json`, clientIds };
+  const jwksUrl = env.LOCAL_JWKS_URL || `${issuer}/.well-known/jwks.json`;
+  return env.LOCAL_JWKS
+    ? { issuer, jwks: parseJwks(env.LOCAL_JWKS), jwksUrl, clientIds }
+    : { issuer, jwksUrl, clientIds };
+}
+
+function parseJwks(text: string): JSONWebKeySet {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  const keys = (parsed as { keys?: unknown } | undefined)?.keys;
+  if (!Array.isArray(keys) || keys.length === 0) {
+    throw new Error(
+      'LOCAL_JWKS is not a JWKS ({"keys": [...]}, as npm run -s token -- --sam-env writes it)',
+    );
+  }
+  return parsed as JSONWebKeySet;
 }
 
 export interface SamLocalSignInSettings extends SamLocalIssuer {
@@ -49,11 +80,11 @@ function refusalReason(error: unknown): string {
 }
 
 export function createBearerVerifier(settings: SamLocalSignInSettings): BearerVerifier {
-  // A key the issuer stops publishing stops verifying within a minute.
-  const keys = createRemoteJWKSet(new URL(settings.jwksUrl), {
-    timeoutDuration: 2000,
-    cacheMaxAge: 60_000,
-  });
+  // Inline keys change only with the env file; published ones may rotate: a key the issuer
+  // stops publishing stops verifying within a minute.
+  const keys = settings.jwks
+    ? createLocalJWKSet(settings.jwks)
+    : createRemoteJWKSet(new URL(settings.jwksUrl), { timeoutDuration: 2000, cacheMaxAge: 60_000 });
   const refuse = (reason: string) => {
     settings.onRefusal?.(reason);
     return undefined;

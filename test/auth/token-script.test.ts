@@ -102,6 +102,23 @@ describe("npm run token", () => {
     ).rejects.toThrow(/may not ask for todos\/admin/);
   });
 
+  it("with a keys file given signs with it and asks no one, even where an issuer runs", async () => {
+    const keysFile = join(dataDir, "given", "keys.json");
+    const { token, source } = await obtainToken({
+      username: "dave",
+      url,
+      keysFile,
+      templatePath: fixture,
+    });
+    expect(source).toBe(`the keys in ${keysFile}`);
+    const keys = await openIssuerKeys({ file: keysFile });
+    const { payload } = await jwtVerify(token, createLocalJWKSet(keys.jwks()), {
+      issuer: `${url}/auth`,
+      algorithms: ["RS256"],
+    });
+    expect(payload.sub).toBe(keys.subjectOf("dave"));
+  });
+
   it("prints only the token on stdout, as a command", async () => {
     const run = promisify(execFile);
     const node = join(root, "node_modules/.bin/node");
@@ -168,6 +185,8 @@ describe("npm run token -- --sam-env", () => {
         [
           "scripts/token.ts",
           "--sam-env",
+          "--base",
+          base,
           "--out",
           out,
           "--keys",
@@ -180,7 +199,9 @@ describe("npm run token -- --sam-env", () => {
         { cwd: root },
       );
       expect(stderr).toContain(`sam local start-api --env-vars ${out}`);
-      expect(JSON.parse(await readFile(out, "utf8")).EchoFunction.LOCAL_JWKS).toBe(fn.LOCAL_JWKS);
+      const written = JSON.parse(await readFile(out, "utf8"));
+      expect(written.EchoFunction).toMatchObject({ KEEP: "1", LOCAL_JWKS: fn.LOCAL_JWKS });
+      expect(written.Parameters).toEqual({ A: "b" });
       // --sub: alice's sub, as the tokens carry it (SEED_OWNER for npm run seed).
       const sub = await run(
         join(root, "node_modules/.bin/node"),

@@ -2,14 +2,16 @@
 // (run.sh starts them in its network namespace). A small bounded loop, printed for the README;
 // no assertion: timings are never pass/fail.
 //
-//   node test/sam-local/latency.ts REQUESTS NAME=URL...
+//   node test/sam-local/latency.ts REQUESTS NAME=URL@TOKEN...   (TOKEN: a bearer token for URL)
 const [countArg, ...targets] = process.argv.slice(2);
 const requests = Number(countArg);
 
 /** Milliseconds to the whole answer, with its status and body. */
-async function timed(url: string, init?: RequestInit) {
+async function timed(url: string, token: string, init: RequestInit = {}) {
+  const headers = new Headers(init.headers);
+  headers.set("Authorization", `Bearer ${token}`);
   const start = performance.now();
-  const response = await fetch(url, init);
+  const response = await fetch(url, { ...init, headers });
   const body = await response.text();
   return { ms: performance.now() - start, status: response.status, body };
 }
@@ -26,17 +28,19 @@ console.log(
   "max".padStart(7),
 );
 for (const target of targets) {
-  const [name, base] = target.split("=") as [string, string];
-  const created = await timed(`${base}/todos`, {
+  const [name, served] = target.split("=") as [string, string];
+  const [base, token] = served.split("@") as [string, string];
+  const created = await timed(`${base}/todos`, token, {
     method: "POST",
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify({ title: "latency" }),
   });
   const { id } = JSON.parse(created.body) as { id: string };
-  await timed(`${base}/todos/${id}`);
+  if (created.status !== 201) throw new Error(`${name}: POST answered ${created.status}`);
+  await timed(`${base}/todos/${id}`, token);
   const samples: number[] = [];
   for (let i = 0; i < requests; i++) {
-    const { ms, status } = await timed(`${base}/todos/${id}`);
+    const { ms, status } = await timed(`${base}/todos/${id}`, token);
     if (status !== 200) throw new Error(`${name}: GET answered ${status}`);
     samples.push(ms);
   }

@@ -3,7 +3,11 @@
 # against the real `sam local start-api` of the SAM CLI, serving `sam build`'s output of
 # template.yaml through podman's Docker API, as README's "With Docker and the SAM CLI" says:
 # --warm-containers EAGER, --parameter-overrides Architecture=x86_64, env_host.json with
-# --add-host host.docker.internal:<the bridge's gateway>, where dynalite listens. A second
+# --add-host host.docker.internal:<the bridge's gateway>, where dynalite listens, signed in as
+# the README says: `npm run token -- --sam-env --base env_host.json` writes the env file with a
+# local issuer's public keys inline (LOCAL_JWKS; keys made for this run, in its scratch
+# directory) and `npm run token -- alice` signs alice's token (PRODUCT_API_TOKEN) with them;
+# test/sam-local/sign-in.sam-test.ts checks the refusals only the SAM CLI can show. A second
 # sam, given env_local.json with its DDB_ENDPOINT emptied, must refuse every request
 # (test/sam-local/refusal.sam-test.ts). Both run in test/sam-local/vitest.config.ts.
 #
@@ -205,7 +209,7 @@ sam_answers() { # name pid port
 # one above, and by npm start: the per-request latency of each, printed.
 measure_latency() {
   local cold_port=3002 npm_port=3003
-  start_sam per-request "$cold_port" env_host.json --add-host "host.docker.internal:$gateway"
+  start_sam per-request "$cold_port" "$work/env-api.json" --add-host "host.docker.internal:$gateway"
   local cold_pid=${sam_pids[-1]}
   node_modules/.bin/node scripts/local/cli.ts --host 127.0.0.1 --port "$npm_port" --ddb-port 8003 \
     --in-memory --no-watch >"$work/npm-start.log" 2>&1 &
@@ -213,10 +217,14 @@ measure_latency() {
   wait_for "sam local start-api (per request)" 240 \
     sam_answers per-request "$cold_pid" "$cold_port" || exit 1
   wait_for "npm start" 60 curl -s "http://127.0.0.1:$npm_port/todos" || exit 1
+  # npm start --in-memory has keys of its own: a token from its issuer.
+  local npm_token
+  npm_token=$(node_modules/.bin/node scripts/token.ts alice --url "http://127.0.0.1:$npm_port" 2>>"$work/token.log") ||
+    die "no token from npm start's issuer"
   node_modules/.bin/node test/sam-local/latency.ts "${LATENCY_REQUESTS:-20}" \
-    "sam local start-api (default)=http://127.0.0.1:$cold_port" \
-    "sam local start-api --warm-containers EAGER=http://127.0.0.1:$api_port" \
-    "npm start=http://127.0.0.1:$npm_port"
+    "sam local start-api (default)=http://127.0.0.1:$cold_port@$alice_token" \
+    "sam local start-api --warm-containers EAGER=http://127.0.0.1:$api_port@$alice_token" \
+    "npm start=http://127.0.0.1:$npm_port@$npm_token"
 }
 
 inside() {
@@ -298,8 +306,18 @@ EOF
     fs.writeFileSync(process.argv[1], JSON.stringify(env, null, 2));
   ' "$work/env-no-endpoint.json"
 
+  # Sign-in (the SAM CLI skips Cognito authorizers, so the function verifies tokens itself):
+  # an issuer's keys for this run only, env_host.json's variables plus LOCAL_ISSUER_URL,
+  # LOCAL_JWKS (inline: nothing serves the keys here) and LOCAL_CLIENT_IDS, and alice's token,
+  # signed with those keys (--keys: no running issuer is asked).
+  local issuer_keys="$work/issuer/keys.json" api_env="$work/env-api.json"
+  node_modules/.bin/node scripts/token.ts --sam-env --base env_host.json --keys "$issuer_keys" \
+    --out "$api_env" 2>>"$work/token.log" || die "npm run token -- --sam-env failed"
+  alice_token=$(node_modules/.bin/node scripts/token.ts alice --keys "$issuer_keys" 2>>"$work/token.log") ||
+    die "npm run token -- alice failed"
+
   start=$SECONDS
-  start_sam api "$api_port" env_host.json --warm-containers EAGER \
+  start_sam api "$api_port" "$api_env" --warm-containers EAGER \
     --add-host "host.docker.internal:$gateway"
   local api_pid=${sam_pids[-1]}
   start_sam refusing "$refusing_port" "$work/env-no-endpoint.json" --warm-containers EAGER
@@ -317,7 +335,7 @@ EOF
   local report_args=()
   [ -n "${SAM_LOCAL_REPORT:-}" ] && report_args=(--reporter=default --reporter=json "--outputFile.json=$SAM_LOCAL_REPORT")
   local status=0
-  PRODUCT_API_URL="http://127.0.0.1:$api_port" \
+  PRODUCT_API_URL="http://127.0.0.1:$api_port" PRODUCT_API_TOKEN="$alice_token" \
     SAM_LOCAL_REFUSING_URL="http://127.0.0.1:$refusing_port" \
     node_modules/.bin/vitest run --config test/sam-local/vitest.config.ts "${report_args[@]}" ||
     status=$?

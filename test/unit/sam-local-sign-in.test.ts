@@ -159,6 +159,49 @@ describe("the function's own verification (sam local start-api)", () => {
     expect(refusals.length).toBe(before + 1);
   });
 
+  it("with the keys inline (LOCAL_JWKS) verifies by them alone, calling no one", async () => {
+    let fetched = 0;
+    const counting = createServer((_, response) => {
+      fetched += 1;
+      response
+        .writeHead(200, { "Content-Type": "application/json" })
+        .end(JSON.stringify(published));
+    });
+    await new Promise<void>((resolve) => counting.listen(0, "127.0.0.1", resolve));
+    try {
+      const jwksUrl = `http://127.0.0.1:${(counting.address() as AddressInfo).port}/jwks.json`;
+      const inline = createBearerVerifier({
+        ...samLocalIssuerFrom({
+          LOCAL_ISSUER_URL: issuer,
+          LOCAL_CLIENT_IDS: clientId,
+          LOCAL_JWKS: JSON.stringify({ keys: [await publicJwk(current, "current")] }),
+          LOCAL_JWKS_URL: jwksUrl,
+        }),
+        scopes: ["todos/read"],
+      });
+      expect(await inline(`Bearer ${await mint()}`)).toMatchObject({ username: "alice" });
+      // A key the inline set lacks is refused, even one the URL would publish.
+      published = { keys: [await publicJwk(other, "other")] };
+      expect(await inline(`Bearer ${await mint({ key: other, kid: "other" })}`)).toBeUndefined();
+      expect(await inline(`Bearer ${await mint({ key: other, kid: "current" })}`)).toBeUndefined();
+      expect(fetched).toBe(0);
+      // The same settings without LOCAL_JWKS fetch the URL's keys (the control for the count).
+      const remote = createBearerVerifier({
+        ...samLocalIssuerFrom({
+          LOCAL_ISSUER_URL: issuer,
+          LOCAL_CLIENT_IDS: clientId,
+          LOCAL_JWKS_URL: jwksUrl,
+        }),
+        scopes: ["todos/read"],
+      });
+      expect(await remote(`Bearer ${await mint({ key: other, kid: "other" })}`)).toBeDefined();
+      expect(fetched).toBe(1);
+    } finally {
+      published = { keys: [await publicJwk(current, "current")] };
+      await new Promise((resolve) => counting.close(resolve));
+    }
+  });
+
   it("stops taking a key once the issuer no longer publishes it", async () => {
     const rotated = await generateKeyPair("RS256");
     published = { keys: [await publicJwk(rotated, "next")] };
@@ -186,6 +229,18 @@ describe("the local issuer, from env_local.json", () => {
     });
     const jwksUrl = "http://host.docker.internal:3000/auth/.well-known/jwks.json";
     expect(samLocalIssuerFrom({ ...env, LOCAL_JWKS_URL: jwksUrl }).jwksUrl).toBe(jwksUrl);
+  });
+
+  it("takes the keys inline from LOCAL_JWKS, and refuses one that is not a JWKS", () => {
+    const env = { LOCAL_ISSUER_URL: "http://127.0.0.1:3000/auth", LOCAL_CLIENT_IDS: "a" };
+    const jwks = { keys: [{ kty: "RSA", n: "AQAB", e: "AQAB", kid: "k" }] };
+    expect(samLocalIssuerFrom({ ...env, LOCAL_JWKS: JSON.stringify(jwks) }).jwks).toEqual(jwks);
+    expect(samLocalIssuerFrom({ ...env, LOCAL_JWKS: "" }).jwks).toBeUndefined();
+    for (const bad of ["{", "[]", '{"keys": []}', '"keys"']) {
+      expect(() => samLocalIssuerFrom({ ...env, LOCAL_JWKS: bad })).toThrow(
+        /LOCAL_JWKS is not a JWKS/,
+      );
+    }
   });
 
   it("refuses to go on without an issuer and its clients", () => {
@@ -307,5 +362,26 @@ describe("the built function", () => {
     const signedIn = await coldStart(env, { authorization: `Bearer ${await mint()}` });
     // Past sign-in: the bad id is a 400.
     expect(JSON.parse(signedIn.stdout.split("\n")[0] ?? "{}").statusCode).toBe(400);
+  });
+
+  it("under sam local with LOCAL_JWKS verifies by the inline keys, its JWKS URL unreachable", async () => {
+    const env = {
+      AWS_SAM_LOCAL: "true",
+      DDB_ENDPOINT: "http://127.0.0.1:9",
+      LOCAL_ISSUER_URL: issuer,
+      LOCAL_CLIENT_IDS: clientId,
+      LOCAL_JWKS: JSON.stringify({ keys: [await publicJwk(current, "current")] }),
+      // A closed port: verification must not depend on it.
+      LOCAL_JWKS_URL: "http://127.0.0.1:9/.well-known/jwks.json",
+    };
+    const statusOf = (run: { stdout: string }) =>
+      JSON.parse(run.stdout.split("\n")[0] ?? "{}").statusCode;
+    const signedIn = await coldStart(env, { authorization: `Bearer ${await mint()}` });
+    expect(signedIn.status, signedIn.stderr).toBe(0);
+    expect(statusOf(signedIn)).toBe(400);
+    const otherKey = await coldStart(env, {
+      authorization: `Bearer ${await mint({ key: other, kid: "current" })}`,
+    });
+    expect(statusOf(otherKey)).toBe(401);
   });
 });
