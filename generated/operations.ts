@@ -13,7 +13,7 @@ export interface OperationRoute {
   integerQueryParameters: readonly string[];
   /** Request header parameters, spelled as the contract does (a browser must be allowed them). */
   headerParameters: readonly string[];
-  /** The headers its documented responses carry (a browser script may read them). */
+  /** The headers its documented responses carry but CORS's own (a browser script may read them). */
   responseHeaders: readonly string[];
   /** The contract's `default` of each query parameter that has one. */
   queryDefaults: Readonly<Record<string, unknown>>;
@@ -32,7 +32,6 @@ export const operations: readonly OperationRoute[] = [
     ],
     "headerParameters": [],
     "responseHeaders": [
-      "Access-Control-Allow-Origin",
       "Retry-After",
       "WWW-Authenticate",
       "x-amzn-Remapped-WWW-Authenticate"
@@ -54,7 +53,6 @@ export const operations: readonly OperationRoute[] = [
       "Idempotency-Key"
     ],
     "responseHeaders": [
-      "Access-Control-Allow-Origin",
       "ETag",
       "Idempotent-Replayed",
       "Location",
@@ -77,7 +75,6 @@ export const operations: readonly OperationRoute[] = [
       "If-None-Match"
     ],
     "responseHeaders": [
-      "Access-Control-Allow-Origin",
       "ETag",
       "Retry-After",
       "WWW-Authenticate",
@@ -98,7 +95,6 @@ export const operations: readonly OperationRoute[] = [
       "If-Match"
     ],
     "responseHeaders": [
-      "Access-Control-Allow-Origin",
       "ETag",
       "Retry-After",
       "WWW-Authenticate",
@@ -119,7 +115,6 @@ export const operations: readonly OperationRoute[] = [
       "If-Match"
     ],
     "responseHeaders": [
-      "Access-Control-Allow-Origin",
       "ETag",
       "Retry-After",
       "WWW-Authenticate",

@@ -130,13 +130,16 @@ for (const [path, pathItem] of Object.entries(spec.paths)) {
       hasBody: !!jsonBody,
       integerQueryParameters,
       headerParameters,
+      // CORS's own headers are how the browser decides, never something a script reads.
       responseHeaders: [
         ...new Set(
           Object.values(operation.responses ?? {}).flatMap((response) =>
             Object.keys(resolveRef<{ headers?: JsonObject }>(response).headers ?? {}),
           ),
         ),
-      ].sort(),
+      ]
+        .filter((name) => !/^access-control-/i.test(name))
+        .sort(),
       queryDefaults,
       scopes: requiredScopes(operation),
     });
@@ -288,7 +291,7 @@ export interface OperationRoute {
   integerQueryParameters: readonly string[];
   /** Request header parameters, spelled as the contract does (a browser must be allowed them). */
   headerParameters: readonly string[];
-  /** The headers its documented responses carry (a browser script may read them). */
+  /** The headers its documented responses carry but CORS's own (a browser script may read them). */
   responseHeaders: readonly string[];
   /** The contract's \`default\` of each query parameter that has one. */
   queryDefaults: Readonly<Record<string, unknown>>;

@@ -15,7 +15,6 @@ import {
   fixedHeaders,
   lowerCaseHeaders,
   problemErrors,
-  refuseEveryRequest,
   requestLog,
 } from "./http/middlewares.ts";
 import { requestValidatorFor } from "./http/request-validation.ts";
@@ -32,8 +31,6 @@ export interface AppDependencies extends TodoHandlerDependencies {
   allowedOrigins: string[];
   /** Only under `sam local start-api`, where no authorizer verifies the token (src/handler.ts). */
   verifyBearer?: BearerVerifier | undefined;
-  /** Set when the function must serve nothing: every request is 503 with this detail. */
-  refusal?: string | undefined;
 }
 
 // What a browser may send and read, as the contract says: its methods, its header parameters
@@ -53,7 +50,6 @@ export function createApp({
   logger,
   allowedOrigins,
   verifyBearer,
-  refusal,
   ...handlerDependencies
 }: AppDependencies) {
   const handlers = todoHandlers(handlerDependencies);
@@ -83,7 +79,7 @@ export function createApp({
   // header middlewares decorate that answer, and the request log sees the final status.
   // Half a second before the Lambda's timeout, Middy stops waiting and we answer 503 ourselves,
   // instead of the bare 502 that API Gateway gives for a function cut off mid-request.
-  const app = middy<APIGatewayProxyEvent, APIGatewayProxyResult>({ timeoutEarlyInMillis: 500 })
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>({ timeoutEarlyInMillis: 500 })
     .use(requestLog(logger))
     .use(
       cors({
@@ -96,9 +92,7 @@ export function createApp({
     )
     .use(fixedHeaders())
     .use(problemErrors(logger))
-    .use(lowerCaseHeaders());
-  if (refusal) app.use(refuseEveryRequest(refusal));
-  return app
+    .use(lowerCaseHeaders())
     .use(signIn(verifyBearer))
     .use(bodySizeLimit(maxBodyBytes))
     .handler(httpRouterHandler({ routes, notFoundResponse: unroutedRequest(operations) }));

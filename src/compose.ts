@@ -23,8 +23,6 @@ export interface AppSettings {
   allowedOrigins: string[];
   /** Only under `sam local start-api`: verifies the bearer token where no authorizer did. */
   verifyBearer?: BearerVerifier | undefined;
-  /** The function must serve nothing: every request is 503 with this detail (Config.refusal). */
-  refusal?: string | undefined;
   /** Shorter idempotency timings, for tests that wait them out. */
   idempotency?: Partial<IdempotencyTimings> | undefined;
 }
@@ -56,7 +54,6 @@ export function composeApp(settings: AppSettings): ComposedApp {
     logger: settings.logger,
     allowedOrigins: settings.allowedOrigins,
     verifyBearer: settings.verifyBearer,
-    refusal: settings.refusal,
   });
   return { handler, documentClient };
 }

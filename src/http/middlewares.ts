@@ -2,13 +2,7 @@
 import type middy from "@middy/core";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
 import type { Logger } from "./logger.ts";
-import {
-  HttpProblem,
-  plainProblem,
-  problemFor,
-  problemResponse,
-  retryAfterSeconds,
-} from "./problem.ts";
+import { HttpProblem, plainProblem, problemFor, problemResponse } from "./problem.ts";
 
 type Request = middy.Request<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context>;
 type Middleware = middy.MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context>;
@@ -25,21 +19,6 @@ export function lowerCaseHeaders(): Middleware {
         if (value !== undefined) headers[name.toLowerCase()] = value;
       }
       event.headers = headers;
-    },
-  };
-}
-
-/**
- * A configuration that must serve nothing (see Config.refusal) answers every request 503,
- * its detail naming the fix, before sign-in or anything else reads the request.
- */
-export function refuseEveryRequest(detail: string): Middleware {
-  return {
-    before: () => {
-      throw new HttpProblem(
-        { ...plainProblem(503, detail), type: "/problems/service-unavailable" },
-        { "Retry-After": String(retryAfterSeconds) },
-      );
     },
   };
 }

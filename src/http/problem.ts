@@ -32,17 +32,12 @@ export class HttpProblem extends Error {
   }
 }
 
+// The statuses answered with a plain problem (the others have problem types of their own).
 const statusTitles: Record<number, string> = {
-  400: "Bad Request",
-  401: "Unauthorized",
-  403: "Forbidden",
   404: "Not Found",
   405: "Method Not Allowed",
-  409: "Conflict",
-  412: "Precondition Failed",
   413: "Content Too Large",
   415: "Unsupported Media Type",
-  422: "Unprocessable Content",
   500: "Internal Server Error",
   503: "Service Unavailable",
 };

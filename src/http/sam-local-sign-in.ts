@@ -1,5 +1,6 @@
-// Sign-in under `sam local start-api` only. The SAM CLI skips Cognito authorizers, so there
-// the function verifies the bearer token itself, as API Gateway's authorizer would: RS256 by a
+// What only `sam local start-api` needs: the refusal of a run that would reach AWS's DynamoDB,
+// and sign-in. The SAM CLI skips Cognito authorizers, so there the function verifies the bearer
+// token itself, as API Gateway's authorizer would: RS256 by a
 // key of the local issuer's JWKS, `iss`, `exp` (and `nbf`), an access token of one of the app
 // clients, carrying one of the API's scopes; then it hands on the claims in the shape API
 // Gateway REST passes them. This module is an entry point of its own in the build
@@ -13,7 +14,38 @@ import {
   type JWTPayload,
   jwtVerify,
 } from "jose";
+import { HttpProblem, plainProblem, retryAfterSeconds } from "./problem.ts";
 import type { BearerVerifier, TokenClaims } from "./sign-in.ts";
+
+/**
+ * Why the function must answer no request, naming the fix, or undefined: under the SAM CLI
+ * (AWS_SAM_LOCAL=true) an empty DDB_ENDPOINT would reach the real table of whatever AWS profile
+ * the user has, so it is refused unless USE_AWS_DYNAMODB=true says that is meant.
+ */
+export function samLocalRefusal(env: NodeJS.ProcessEnv): string | undefined {
+  if (env.AWS_SAM_LOCAL !== "true" || env.DDB_ENDPOINT || env.USE_AWS_DYNAMODB === "true") {
+    return undefined;
+  }
+  return (
+    "DDB_ENDPOINT is empty under the SAM CLI, so this function would use the real DynamoDB table " +
+    "of your AWS profile. Start it with `--env-vars env_local.json` (DDB_ENDPOINT pointing at " +
+    "a local DynamoDB), or set USE_AWS_DYNAMODB=true to use AWS on purpose."
+  );
+}
+
+/**
+ * In place of the verifier when samLocalRefusal says no: every request but a CORS preflight is
+ * answered 503 through the app's own error path (problem+json, security headers, CORS, the
+ * request log) before anything reads it, its detail naming the fix.
+ */
+export function refuseEveryRequest(detail: string): BearerVerifier {
+  return async () => {
+    throw new HttpProblem(
+      { ...plainProblem(503, detail), type: "/problems/service-unavailable" },
+      { "Retry-After": String(retryAfterSeconds) },
+    );
+  };
+}
 
 /** The local issuer whose tokens the function verifies, from env_local.json. */
 export interface SamLocalIssuer {

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { configFromEnvironment } from "../../src/config.ts";
+import { samLocalRefusal } from "../../src/http/sam-local-sign-in.ts";
 import { apiGatewayEvent, lambdaContext } from "../support/lambda-events.ts";
 
 it("reads the template's variables, with AWS as the default endpoint", () => {
@@ -23,25 +24,23 @@ describe("under the SAM CLI (AWS_SAM_LOCAL=true)", () => {
   const samLocal = { TABLE_NAME: "T", AWS_SAM_LOCAL: "true" };
 
   it("refuses an empty DDB_ENDPOINT, naming the fix", () => {
-    const { refusal } = configFromEnvironment({ ...samLocal, DDB_ENDPOINT: "" });
+    const refusal = samLocalRefusal({ ...samLocal, DDB_ENDPOINT: "" });
     expect(refusal).toMatch(/DDB_ENDPOINT is empty/);
     expect(refusal).toMatch(/--env-vars env_local\.json/);
     expect(refusal).toMatch(/USE_AWS_DYNAMODB=true/);
   });
 
   it("serves with a local endpoint, or with AWS when the user opts in", () => {
+    expect(samLocalRefusal({ ...samLocal, DDB_ENDPOINT: "http://127.0.0.1:8000" })).toBeUndefined();
     expect(
-      configFromEnvironment({ ...samLocal, DDB_ENDPOINT: "http://127.0.0.1:8000" }).refusal,
-    ).toBeUndefined();
-    expect(
-      configFromEnvironment({ ...samLocal, DDB_ENDPOINT: "", USE_AWS_DYNAMODB: "true" }).refusal,
+      samLocalRefusal({ ...samLocal, DDB_ENDPOINT: "", USE_AWS_DYNAMODB: "true" }),
     ).toBeUndefined();
     // Only the exact opt-in counts.
-    expect(configFromEnvironment({ ...samLocal, USE_AWS_DYNAMODB: "yes" }).refusal).toBeDefined();
+    expect(samLocalRefusal({ ...samLocal, USE_AWS_DYNAMODB: "yes" })).toBeDefined();
   });
 
   it("leaves AWS itself alone: without AWS_SAM_LOCAL an empty endpoint means AWS", () => {
-    expect(configFromEnvironment({ TABLE_NAME: "T", DDB_ENDPOINT: "" }).refusal).toBeUndefined();
+    expect(samLocalRefusal({ TABLE_NAME: "T", DDB_ENDPOINT: "" })).toBeUndefined();
   });
 });
 

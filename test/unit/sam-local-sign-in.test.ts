@@ -339,7 +339,7 @@ describe("the built function", () => {
   });
 
   it("under sam local without an issuer to verify against, refuses to start", async () => {
-    // With an endpoint: without one the function refuses every request anyway (Config.refusal).
+    // With an endpoint: without one the function refuses every request anyway (samLocalRefusal).
     const run = await coldStart({ AWS_SAM_LOCAL: "true", DDB_ENDPOINT: "http://127.0.0.1:9" });
     expect(run.status).not.toBe(0);
     expect(run.stderr).toContain("LOCAL_ISSUER_URL");
