@@ -12,6 +12,7 @@ import { median, round } from "./stats.ts";
 export const stepLabels: Record<Exclude<TraceStep, "received">, string> = {
   // Includes the end of the HTTP parser's turn: pages and routing run after an await.
   routed: "end of HTTP parsing, routing",
+  authorized: "the authorizer (bearer token checked, claims)",
   "body read": "request body read",
   "event built": "event building (headers, query, context)",
   "event serialized": "event JSON.stringify",

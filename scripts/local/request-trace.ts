@@ -10,6 +10,7 @@ import { appendFileSync } from "node:fs";
 export const traceSteps = [
   "received",
   "routed",
+  "authorized",
   "body read",
   "event built",
   "event serialized",

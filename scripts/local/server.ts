@@ -189,6 +189,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     if (!route) return missingAuthenticationToken;
     // As on API Gateway, the authorizer decides before the body is read or anything invoked.
     const authorization = await options.authorize?.(route, request.headers);
+    requestTrace?.mark(requestId, "authorized");
     if (authorization && !authorization.allowed) {
       options.log(`${requestId} refused by the authorizer: ${authorization.reason}`);
       return authorization.failure;

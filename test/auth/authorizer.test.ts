@@ -160,6 +160,13 @@ describe("the Cognito authorizer emulation", () => {
     await expectRefused(bearer(expired), /expired/);
   });
 
+  it("refuses a token once it expires, though it passed a moment before (no verdict outlives exp)", async () => {
+    const shortLived = await mintAccessToken(keys, alice, { now: now() - 3599 });
+    expect((await authorizer.authorize(bearer(shortLived), apiScopes)).allowed).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 2100));
+    await expectRefused(bearer(shortLived), /expired/);
+  });
+
   it("refuses a token that is not valid yet", async () => {
     const early = await mintAccessToken(keys, alice, { notBefore: now() + 600 });
     await expectRefused(bearer(early), /not valid yet/);
