@@ -175,6 +175,24 @@ export function resolveIntrinsics(value: CfnValue, context: IntrinsicContext): u
   return resolved === noValue ? undefined : resolved;
 }
 
+/**
+ * resolveIntrinsics for one reader of the template: what cannot be resolved becomes that
+ * reader's own error, saying where in the template it stands.
+ */
+export function intrinsicsResolver(
+  context: IntrinsicContext,
+  errorAt: (message: string) => Error,
+): (value: CfnValue, where: string) => unknown {
+  return (value, where) => {
+    try {
+      return resolveIntrinsics(value, context);
+    } catch (error) {
+      if (error instanceof UnresolvableIntrinsicError) throw errorAt(`${where}: ${error.message}`);
+      throw error;
+    }
+  };
+}
+
 function evaluate(value: CfnValue, context: IntrinsicContext): unknown {
   if (Array.isArray(value)) {
     return value.map((item) => evaluate(item, context)).filter((item) => item !== noValue);

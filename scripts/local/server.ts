@@ -2,6 +2,7 @@
 // from outside first (Swagger UI...), then the template's routes (403 for what it does not
 // route, CORS preflight from the Api's Cors), then the event to an instance and its result
 // back as the answer.
+
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AuthorizerOutcome, RequestHeaders } from "./auth/authorizer.ts";
 import type { RouteOfRequest } from "./auth/sign-in.ts";
@@ -17,6 +18,7 @@ import {
 } from "./gateway-responses.ts";
 import type { InstancePool } from "./instance-pool.ts";
 import { type HttpAnswer, MalformedResultError, mapLambdaResult } from "./proxy-result.ts";
+import { BodyTooLargeError, readRequestBody } from "./request-body.ts";
 import { requestTrace } from "./request-trace.ts";
 import { buildRestEvent, newRequestId, requestRawPath } from "./rest-event.ts";
 import type { RouteMatch, Router } from "./routing.ts";
@@ -94,8 +96,6 @@ const remappedHeaders = new Set(
   ].map((name) => name.toLowerCase()),
 );
 
-class RequestTooLargeError extends Error {}
-
 const noBody = Buffer.alloc(0);
 
 /**
@@ -117,22 +117,7 @@ function hasBody(rawHeaders: string[]): boolean {
 
 function readBody(request: IncomingMessage): Promise<Buffer> {
   if (!hasBody(request.rawHeaders)) return Promise.resolve(noBody);
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > maxRequestBytes) {
-        reject(new RequestTooLargeError());
-        request.removeAllListeners("data");
-        request.resume();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    request.on("end", () => resolve(Buffer.concat(chunks)));
-    request.on("error", reject);
-  });
+  return readRequestBody(request, maxRequestBytes);
 }
 
 /** The function's answer, or one of API Gateway's own (whose headers it does not remap). */
@@ -198,7 +183,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     try {
       body = await readBody(request);
     } catch (error) {
-      if (error instanceof RequestTooLargeError) return requestTooLarge;
+      if (error instanceof BodyTooLargeError) return requestTooLarge;
       throw error;
     }
     requestTrace?.mark(requestId, "body read");

@@ -5,6 +5,7 @@ import { createHash } from "node:crypto";
 import { dirname, resolve } from "node:path";
 import {
   type IntrinsicContext,
+  intrinsicsResolver,
   resolveIntrinsics,
   UnresolvableIntrinsicError,
 } from "./cfn-intrinsics.ts";
@@ -411,16 +412,7 @@ export function resolveLocalApp(template: CfnTemplate, options: ResolveOptions):
       `arn:aws:lambda:${localRegion}:${localAccountId}:function:${functionName}`;
   }
 
-  const resolveIn: Resolver = (value, where) => {
-    try {
-      return resolveIntrinsics(value, context);
-    } catch (error) {
-      if (error instanceof UnresolvableIntrinsicError) {
-        throw new TemplateError(`${where}: ${error.message}`);
-      }
-      throw error;
-    }
-  };
+  const resolveIn: Resolver = intrinsicsResolver(context, (message) => new TemplateError(message));
 
   const functionGlobals = template.Globals?.Function ?? {};
   const apiLogicalIds = new Set(apiResources.map(([logicalId]) => logicalId));

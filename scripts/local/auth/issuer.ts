@@ -13,8 +13,10 @@
 // punctuation) signs in with any non-empty password; the same username always gets the
 // same `sub` for as long as the issuer's keys are kept. It is a development login: it
 // exists only inside the local runtime, never in anything deployed.
+
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { BodyTooLargeError, readRequestBody } from "../request-body.ts";
 import type { IssuerKeys } from "./keys.ts";
 import {
   accessTokenSeconds,
@@ -220,23 +222,15 @@ function sendOAuthError(response: ServerResponse, error: OAuthError): void {
   sendJson(response, error.status, { error: error.error, error_description: error.message });
 }
 
-function readBody(request: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > maxFormBytes) {
-        request.removeAllListeners("data");
-        request.resume();
-        reject(new OAuthError("invalid_request", "the request body is too large", 413));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    request.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    request.on("error", reject);
-  });
+async function readBody(request: IncomingMessage): Promise<string> {
+  try {
+    return (await readRequestBody(request, maxFormBytes)).toString("utf8");
+  } catch (error) {
+    if (error instanceof BodyTooLargeError) {
+      throw new OAuthError("invalid_request", "the request body is too large", 413);
+    }
+    throw error;
+  }
 }
 
 function mediaType(request: IncomingMessage): string {

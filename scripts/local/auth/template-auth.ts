@@ -4,11 +4,7 @@
 // which authorizer and scopes guard that method. Ids and ARNs of the pools and clients are
 // made up locally, stable per logical id, in the shapes AWS gives them.
 import { createHash } from "node:crypto";
-import {
-  type IntrinsicContext,
-  resolveIntrinsics,
-  UnresolvableIntrinsicError,
-} from "../cfn-intrinsics.ts";
+import { type IntrinsicContext, intrinsicsResolver } from "../cfn-intrinsics.ts";
 import type { CfnTemplate, CfnValue } from "../cfn-template.ts";
 import { localAccountId, localRegion, localStackName } from "../local-aws.ts";
 import { mergeGlobals } from "../template.ts";
@@ -147,16 +143,7 @@ export function readTemplateAuth(
     refs: {},
     attributes: {},
   };
-  const resolveIn = (value: CfnValue, where: string): unknown => {
-    try {
-      return resolveIntrinsics(value, context);
-    } catch (error) {
-      if (error instanceof UnresolvableIntrinsicError) {
-        throw new TemplateAuthError(`${where}: ${error.message}`);
-      }
-      throw error;
-    }
-  };
+  const resolveIn = intrinsicsResolver(context, (message) => new TemplateAuthError(message));
 
   const pools = new Map<string, UserPoolDefinition>();
   for (const [logicalId, resource] of ofType("AWS::Cognito::UserPool")) {
