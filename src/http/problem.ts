@@ -138,7 +138,12 @@ const domainProblems: [new (...args: never[]) => Error, (error: never) => Descri
 
 /** The problem (and extra headers) for any error thrown while answering a request. */
 export function problemFor(error: unknown): ProblemAnswer {
-  if (error instanceof HttpProblem) return { problem: error.problem, headers: error.headers };
+  // By name, not instanceof: the sam local entry point (src/http/sam-local-sign-in.ts) is a bundle
+  // of its own, whose HttpProblem is another copy of the class.
+  if (error instanceof Error && error.name === "HttpProblem") {
+    const { problem, headers } = error as HttpProblem;
+    return { problem, headers };
+  }
   if (error instanceof InvalidPageTokenError) {
     return {
       problem: validationProblem([

@@ -338,6 +338,19 @@ describe("the built function", () => {
     }
   });
 
+  it("under sam local without a DynamoDB endpoint, the built function answers 503 naming the fix", async () => {
+    // The refusal comes from the sam local bundle, whose HttpProblem is a copy of its own: the
+    // main bundle must still answer it as the problem it is, not as a 500.
+    const run = await coldStart({ AWS_SAM_LOCAL: "true" }, {});
+    expect(run.status, run.stderr).toBe(0);
+    const answer = JSON.parse(run.stdout.split("\n")[0] ?? "{}");
+    expect(answer.statusCode).toBe(503);
+    expect(JSON.parse(answer.body)).toMatchObject({
+      type: "/problems/service-unavailable",
+      detail: expect.stringMatching(/--env-vars env_local\.json/),
+    });
+  });
+
   it("under sam local without an issuer to verify against, refuses to start", async () => {
     // With an endpoint: without one the function refuses every request anyway (samLocalRefusal).
     const run = await coldStart({ AWS_SAM_LOCAL: "true", DDB_ENDPOINT: "http://127.0.0.1:9" });
