@@ -10,8 +10,11 @@
 // - --v8-pool-size=1: one V8 helper thread (GC and compiler tasks of the server and every
 //   instance) instead of four, each keeping its own malloc arena. RSS after 1,000 -> 13,000
 //   requests: 213 -> 241 MB with four, 211 -> 219 MB with one, and no slower measured.
+// A third, also for memory, is no flag: MALLOC_ARENA_MAX=2, which this CLI and npm start set
+// for themselves on Linux as they start (malloc-arenas.ts).
 import { parseArgs } from "node:util";
 import { type LocalApi, type SeedTarget, startLocalApi } from "./index.ts";
+import { capMallocArenas } from "./malloc-arenas.ts";
 
 /** A project's sample data, added to a table this start created. */
 export interface CliSeed {
@@ -273,4 +276,7 @@ function parseCommandLine(args: string[]) {
   });
 }
 
-if (import.meta.main) await runCli(process.argv.slice(2));
+if (import.meta.main) {
+  capMallocArenas();
+  await runCli(process.argv.slice(2));
+}

@@ -29,10 +29,11 @@ afterEach(() => {
   }
 });
 
-function runCli(args: string[], script = cliPath): RunningCli {
+function runCli(args: string[], script = cliPath, env = process.env): RunningCli {
   // process.execPath: the same Node 24 that runs the tests (it strips the .ts types).
   const child = spawn(process.execPath, [script, ...args], {
     cwd: repoRoot,
+    env,
     stdio: ["ignore", "pipe", "pipe"],
   });
   children.push(child);
@@ -134,6 +135,31 @@ describe("the CLI", () => {
     cli.child.kill("SIGINT");
     expect(await cli.exited).toBe(0);
   });
+
+  // scripts/local/malloc-arenas.ts: glibc reads MALLOC_ARENA_MAX only at process start, so
+  // npm start starts itself again with it, in the same process (the PID a supervisor knows).
+  it.runIf(process.platform === "linux")(
+    "runs npm start with glibc's malloc arenas capped, in the process it was started as, unless told otherwise",
+    async () => {
+      const environOf = async (pid: number) =>
+        (await readFile(`/proc/${pid}/environ`, "latin1")).split("\0");
+      const { MALLOC_ARENA_MAX: _unset, ...withoutCap } = process.env;
+      for (const [env, expected] of [
+        [withoutCap, "MALLOC_ARENA_MAX=2"],
+        [{ ...withoutCap, MALLOC_ARENA_MAX: "4" }, "MALLOC_ARENA_MAX=4"],
+      ] as const) {
+        const cli = runCli(["--port", "0", "--ddb-port", "0", "--in-memory"], startPath, env);
+        const url = await apiUrl(cli);
+        expect((await fetch(`${url}/todos`)).status).toBe(401);
+        const pid = cli.child.pid as number;
+        expect(
+          (await environOf(pid)).filter((entry) => entry.startsWith("MALLOC_ARENA_MAX=")),
+        ).toEqual([expected]);
+        cli.child.kill("SIGTERM");
+        expect(await cli.exited).toBe(0);
+      }
+    },
+  );
 
   it("answers the request in flight on SIGTERM, then exits 0", async () => {
     const cli = runCli([...fixtureArgs, "--no-watch"]);
