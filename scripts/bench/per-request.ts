@@ -9,13 +9,19 @@ import { pooledFigures, type RawRun, type RunFigures, round } from "./stats.ts";
 
 const warmUpRequestsPerConnection = 4;
 
-export type TargetName = "runtime" | "in-process" | "plain" | "serverless-offline";
+export type TargetName =
+  | "runtime"
+  | "in-process"
+  | "plain"
+  | "serverless-offline"
+  | "isolation-floor";
 
 export const targetLabels: Record<TargetName, string> = {
   runtime: "local runtime (npm start)",
   "in-process": "(a) handler in-process",
   plain: "(b) plain node:http",
   "serverless-offline": "(c) serverless-offline",
+  "isolation-floor": "(d) isolation floor",
 };
 
 /** Each target's process (its pid), whose threads' CPU is accounted per request. */

@@ -27,7 +27,13 @@ function table(header: string[], rows: string[][]): string {
     .join("\n");
 }
 
-const targetOrder: TargetName[] = ["runtime", "in-process", "plain", "serverless-offline"];
+const targetOrder: TargetName[] = [
+  "runtime",
+  "in-process",
+  "plain",
+  "serverless-offline",
+  "isolation-floor",
+];
 
 const cpuColumns: (keyof CpuAccount)[] = [
   "server thread",
@@ -243,6 +249,7 @@ const colors: Record<TargetName, string> = {
   "in-process": "#94a3b8",
   plain: "#16a34a",
   "serverless-offline": "#f97316",
+  "isolation-floor": "#a855f7",
 };
 
 /** Horizontal bars: one group per row label, one bar per series. */
@@ -350,11 +357,18 @@ export function chartSvg(results: BenchResults): string {
       `<text x="470" y="${targetsY + 16 + index * 14}" class="${check.verdict === "met" ? "met" : "missed"}">${check.verdict}: ${escapeXml(check.target)}</text>`,
   );
   const legendY = 60 + left.height + 8;
-  const legend = targets.map(
-    (target, index) =>
-      `<rect x="${20 + index * 215}" y="${legendY}" width="10" height="10" fill="${colors[target]}"/><text x="${34 + index * 215}" y="${legendY + 9}" class="label">${escapeXml(targetLabels[target])}</text>`,
-  );
-  const height = Math.max(legendY + 40, targetsY + 24 + targetLines.length * 14) + 30;
+  // Three to a row: five labels do not fit the width in one.
+  const legendAt = (index: number) => ({
+    x: 20 + (index % 3) * 290,
+    y: legendY + Math.floor(index / 3) * 16,
+  });
+  const legend = targets.map((target, index) => {
+    const { x, y } = legendAt(index);
+    return `<rect x="${x}" y="${y}" width="10" height="10" fill="${colors[target]}"/><text x="${x + 14}" y="${y + 9}" class="label">${escapeXml(targetLabels[target])}</text>`;
+  });
+  const legendRows = Math.ceil(targets.length / 3);
+  const height =
+    Math.max(legendY + 24 + legendRows * 16, targetsY + 24 + targetLines.length * 14) + 30;
   const { machine } = results;
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, -apple-system, Segoe UI, sans-serif">
 <style>

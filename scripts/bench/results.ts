@@ -115,13 +115,18 @@ export function checkTargets(results: Omit<BenchResults, "targets">): TargetChec
       const runtime = run("runtime");
       const plain = run("plain");
       const offline = run("serverless-offline");
+      const floor = run("isolation-floor");
       if (runtime && plain) {
         const ratio = runtime.requestsPerSecond / plain.requestsPerSecond;
+        // The floor says how much of the gap any runtime keeping the isolation would have.
+        const floorFigure = floor
+          ? `; isolation floor (d) ${floor.requestsPerSecond} req/s: ${pct(floor.requestsPerSecond / plain.requestsPerSecond)}`
+          : "";
         checks.push({
           id: `${endpoint.key}-vs-plain-c${concurrency}`,
           target: `${endpoint.label} at c=${concurrency}: runtime ≥ 80% of plain node:http (b)`,
           verdict: verdict(ratio >= 0.8, [runtime, plain]),
-          figures: `runtime ${runtime.requestsPerSecond} req/s, plain ${plain.requestsPerSecond} req/s: ${pct(ratio)}`,
+          figures: `runtime ${runtime.requestsPerSecond} req/s, plain ${plain.requestsPerSecond} req/s: ${pct(ratio)}${floorFigure}`,
         });
       }
       if (runtime && offline) {

@@ -18,6 +18,7 @@ import {
   lambdaEnvironment,
   startDynalite,
   startInProcess,
+  startIsolationFloor,
   startPlainServer,
   startRuntime,
 } from "./servers.ts";
@@ -149,6 +150,8 @@ async function main(): Promise<BenchResults> {
         fn.timeoutSeconds,
       );
       running.push(offline.child);
+      const floor = await startIsolationFloor(artifacts.product, environment, fn.memoryMb);
+      running.push(floor.child);
       const targets: Target[] = [
         { name: "runtime", pid: runtime.child.pid, url: runtime.url, headers: runtime.headers },
         { name: "in-process", pid: inProcess.child.pid, invoker: inProcess },
@@ -161,6 +164,8 @@ async function main(): Promise<BenchResults> {
           url: offline.url,
           headers: runtime.headers,
         },
+        // Its events carry the bench user's claims, as the runtime's authorizer passes them.
+        { name: "isolation-floor", pid: floor.child.pid, url: floor.url },
       ];
       const runs = await measurePerRequest({
         targets,

@@ -100,6 +100,22 @@ export async function startPlainServer(
   return { url: child.match[1] as string, child };
 }
 
+/** Baseline (d): node:http and the built handler in worker threads, nothing else. */
+export async function startIsolationFloor(
+  artifact: Artifact,
+  environment: Record<string, string>,
+  memoryMb: number,
+): Promise<{ url: string; child: Child }> {
+  const child = await startChild({
+    name: "isolation floor",
+    command: process.execPath,
+    args: [join(here, "isolation-floor.ts")],
+    env: { ...environment, BENCH_HANDLER_FILE: artifact.file, BENCH_MEMORY_MB: String(memoryMb) },
+    ready: /isolation floor listening on (http:\/\/\S+)/,
+  });
+  return { url: child.match[1] as string, child };
+}
+
 export interface InProcessInvoker {
   child: Child;
   run(event: string, concurrency: number, durationMs: number): Promise<RawRun>;
