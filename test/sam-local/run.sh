@@ -20,6 +20,10 @@
 #   npm run test:sam-local                  (needs root: podman runs rootful in the namespace)
 #   npm run test:sam-local -- --latency     instead of the tests: per-request latency of sam
 #                                           (default and --warm-containers EAGER) and npm start
+#   LATENCY_REQUESTS=n ...                  requests per server for --latency (default 20)
+#   SAM_LATENCY_JSON=file ...               --latency also writes its figures there as JSON
+#                                           (npm run bench does, for its sam local anchor)
+#   SAM_LOCAL_SKIP_INSTALL=1 ...            use .venv as it is, never install into it (the bench)
 #   SAM_LOCAL_REPORT=out.json ...           also write vitest's JSON report there (.ci/run does)
 #   SAM_LOCAL_CACHE=dir ...                 where images and aws-lambda-ric are kept
 #                                           (default ~/.cache/todo-api/sam-local)
@@ -69,7 +73,11 @@ outside() {
   exec 9>/run/todo-api-sam-local/run.lock
   flock -w 600 9 || die "another npm run test:sam-local holds /run/todo-api-sam-local/run.lock"
 
-  bash scripts/aws-tools.sh >/dev/null
+  if [ -n "${SAM_LOCAL_SKIP_INSTALL:-}" ]; then
+    [ -x .venv/bin/sam ] || die "no SAM CLI in .venv/bin/sam (npm run aws-tools installs it)"
+  else
+    bash scripts/aws-tools.sh >/dev/null
+  fi
   local start=$SECONDS
   # npm run puts node_modules/.bin (esbuild, Node 24) on PATH, which sam build's esbuild needs.
   rm -rf .aws-sam/build
