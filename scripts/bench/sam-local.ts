@@ -119,7 +119,8 @@ export async function measureSamLocal(options: {
   const timer = setTimeout(() => {
     timedOut = true;
     stopGroup("SIGTERM");
-    killTimer = setTimeout(() => stopGroup("SIGKILL"), 30_000);
+    // Its cleanup takes seconds; the harness gives it up to 30 s before it exits.
+    killTimer = setTimeout(() => stopGroup("SIGKILL"), 60_000);
   }, timeoutS * 1000);
   const closed = new Promise((resolve) => child.once("close", resolve));
   const exit = await new Promise<string>((resolve) => {
@@ -127,7 +128,7 @@ export async function measureSamLocal(options: {
     child.once("exit", (code, signal) => resolve(signal ?? `code ${code}`));
   });
   clearTimeout(timer);
-  // Its output to the end, and its cleanup (which holds the pipes) done, within reason.
+  // Its output to the end: what it started may hold the pipes a little longer.
   await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 30_000).unref())]);
   clearTimeout(killTimer);
   process.off("exit", onExit);

@@ -51,6 +51,20 @@ die() {
   exit 1
 }
 
+# The processes in network namespace NETNS (as readlink /proc/PID/ns/net names it), but the
+# PIDs given after it.
+processes_in() { # netns [pid...]
+  local netns=$1 other pid
+  shift
+  [ -n "$netns" ] || return 0
+  for other in /proc/[0-9]*; do
+    pid=${other#/proc/}
+    case " $* " in *" $pid "*) continue ;; esac
+    [ "$(readlink "$other/ns/net" 2>/dev/null)" = "$netns" ] && echo "$pid"
+  done
+  return 0
+}
+
 outside() {
   run_start=$SECONDS
   [ "$(id -u)" -eq 0 ] || die "needs root (rootful podman inside a network namespace of its own)"
@@ -110,13 +124,20 @@ outside() {
   # A network namespace (and a mount namespace, so podman's mounts stay inside) that ends with
   # its last process.
   local status=0
+  # Stopped (SIGTERM to the process group, as the bench's time cap does), the inside cleans up
+  # after itself: this shell lives on to wait for that and to remove the scratch directory.
+  trap 'log "stopped; waiting for the namespace to clean up"' TERM
   unshare --net --mount --propagation private --fork -- bash "$here/run.sh" --inside || status=$?
-  # The namespace ends with its last process: none may be left.
-  local netns other
+  trap - TERM
+  # The namespace ends with its last process: none may be left (after a stop, once its cleanup
+  # has had its time: 10 s, then whatever is left is killed).
+  local netns other deadline=$((SECONDS + 30))
   netns=$(cat "$work/netns" 2>/dev/null || true)
-  for other in /proc/[0-9]*; do
-    [ -n "$netns" ] && [ "$(readlink "$other/ns/net" 2>/dev/null)" = "$netns" ] || continue
-    echo "sam-local: process ${other#/proc/} is still in the network namespace $netns" >&2
+  while [ $status -ne 0 ] && [ -n "$(processes_in "$netns")" ] && [ $SECONDS -lt $deadline ]; do
+    sleep 0.5
+  done
+  for other in $(processes_in "$netns"); do
+    echo "sam-local: process $other is still in the network namespace $netns" >&2
     status=1
   done
   rm -rf "$work"
@@ -131,12 +152,16 @@ sam_pids=()
 cleanup() {
   local status=$?
   set +e
+  # Stopped by a signal (Ctrl-C, the bench's time cap: the whole process group gets it), the
+  # cleanup still runs to its end.
+  trap '' TERM INT HUP
   local pid
   for pid in "${sam_pids[@]}"; do
     kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
   done
-  # Our podman keeps its containers in our own storage: every one of them is ours.
-  if [ -S "${socket:-/nonexistent}" ]; then
+  # Our podman keeps its containers in our own storage: every one of them is ours. (Asked
+  # directly, not through its service, which a signal to the group may have stopped already.)
+  if [ -n "${socket:-}" ]; then
     local ids
     ids=$(podman_cmd ps -aq 2>/dev/null)
     [ -n "$ids" ] && podman_cmd rm -f -t 1 $ids >/dev/null 2>&1
@@ -164,13 +189,7 @@ cleanup() {
 
 # The processes in this network namespace but this shell and unshare (our parent, waiting).
 namespace_processes() {
-  local ours other pid
-  ours=$(readlink /proc/$$/ns/net)
-  for other in /proc/[0-9]*; do
-    pid=${other#/proc/}
-    [ "$pid" = $$ ] || [ "$pid" = "$PPID" ] || [ "$pid" = "$BASHPID" ] && continue
-    [ "$(readlink "$other/ns/net" 2>/dev/null)" = "$ours" ] && echo "$pid"
-  done
+  processes_in "$(readlink /proc/$$/ns/net)" $$ "$PPID" "$BASHPID"
 }
 
 podman_cmd() { podman "${podman_args[@]}" "$@"; }
