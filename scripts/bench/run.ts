@@ -278,7 +278,7 @@ async function main(): Promise<BenchResults> {
     async (): Promise<SamLocalAnchor> => {
       if (!settings.samLocal) {
         const reason =
-          "not in the smoke run: CI runs npm run test:sam-local separately (npm run test:sam-local -- --latency measures it)";
+          "the smoke run leaves it out: CI runs npm run test:sam-local as a step of its own; npm run test:sam-local -- --latency measures it";
         log(`  skipped: ${reason}`);
         return { status: "skipped", reason };
       }
