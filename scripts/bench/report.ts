@@ -100,6 +100,32 @@ function traceTable(results: BenchResults): { header: string[]; rows: string[][]
   return { header, rows };
 }
 
+const samLocalTitle = "sam local start-api, a reported anchor (not a target)";
+
+/**
+ * The sam local anchor: one row per server as the harness measured it (p50 / p90 ms), and a
+ * line that says how, with the bench's own figure for the runtime beside it; or, when it was
+ * not measured, only the line that says why. Empty for results without it.
+ */
+function samLocalAnchor(results: BenchResults): { rows: string[][]; note: string } {
+  const anchor = results.samLocal;
+  if (!anchor) return { rows: [], note: "" };
+  if (anchor.status !== "measured") {
+    return { rows: [], note: `${samLocalTitle}: ${anchor.status} (${anchor.reason})` };
+  }
+  const runtime = results.perRequest.runs.find(
+    (run) => run.target === "runtime" && run.endpoint === "get" && run.concurrency === 1,
+  );
+  return {
+    rows: anchor.servers.map((server) => [
+      server.name,
+      server.p50Ms.toFixed(1),
+      server.p90Ms.toFixed(1),
+    ]),
+    note: `${anchor.requests} sequential ${anchor.endpoint} per server after one warm-up, one at a time (fetch), by npm run test:sam-local -- --latency in its network namespace; npm start there is the same runtime.${runtime ? ` The bench's own figure for it, ${anchor.endpoint} at c=1 under autocannon above: p50 ${runtime.p50Ms.toFixed(1)} ms.` : ""}`,
+  };
+}
+
 /** The floor under the two hops, in words. */
 function threadHopNote(results: BenchResults): string {
   const hop = results.trace?.threadHop;
@@ -169,6 +195,15 @@ export function terminalReport(results: BenchResults): string {
     }
   }
   out.push(table(["", ...targets.map((target) => targetLabels[target])], rows));
+
+  const sam = samLocalAnchor(results);
+  if (sam.rows.length) {
+    out.push(`\n${samLocalTitle}: per-request latency, ms`);
+    out.push(table(["server", "p50", "p90"], sam.rows));
+    out.push(`  ${sam.note}`);
+  } else if (sam.note) {
+    out.push(`\n${sam.note}`);
+  }
 
   out.push(
     "\nCPU per request, ms (user + system time of each thread, from /proc, over the measured runs; dynalite is shared)",
@@ -420,6 +455,19 @@ export function markdownSummary(results: BenchResults): string {
       });
       lines.push(`| \`${endpoint.label}\` c=${concurrency} | ${cells.join(" | ")} |`);
     }
+  }
+  const sam = samLocalAnchor(results);
+  if (sam.rows.length) {
+    lines.push(
+      "",
+      `| ${samLocalTitle}: per-request latency | p50 ms | p90 ms |`,
+      "|---|---:|---:|",
+      ...sam.rows.map((row) => `| ${row.join(" | ")} |`),
+      "",
+      sam.note,
+    );
+  } else if (sam.note) {
+    lines.push("", sam.note);
   }
   const cpu = cpuRows(results.perRequest.runs, results.perRequest.concurrencies);
   if (cpu.length) {

@@ -4,6 +4,7 @@ import { endpoints } from "./endpoints.ts";
 import type { MemorySample } from "./memory.ts";
 import type { PerRequestFigures, TargetName } from "./per-request.ts";
 import type { OperationCount } from "./request-count.ts";
+import type { SamLocalAnchor } from "./sam-local.ts";
 import type { ScaleFigures } from "./scale.ts";
 import { type RunFigures, round } from "./stats.ts";
 import type { ThreadHopFigures } from "./thread-hop.ts";
@@ -58,6 +59,11 @@ export interface BenchResults {
     peakRssMb: number;
     samples: MemorySample[];
   };
+  /**
+   * A reported anchor, not a target: the real `sam local start-api`'s per-request latency
+   * beside npm start's, measured by the sam local harness (absent in older results).
+   */
+  samLocal?: SamLocalAnchor;
   targets: TargetCheck[];
 }
 

@@ -20,6 +20,10 @@
 #   npm run test:sam-local                  (needs root: podman runs rootful in the namespace)
 #   npm run test:sam-local -- --latency     instead of the tests: per-request latency of sam
 #                                           (default and --warm-containers EAGER) and npm start
+#   LATENCY_REQUESTS=n ...                  requests per server for --latency (default 20)
+#   SAM_LATENCY_JSON=file ...               --latency also writes its figures there as JSON
+#                                           (npm run bench does, for its sam local anchor)
+#   SAM_LOCAL_SKIP_INSTALL=1 ...            use .venv as it is, never install into it (the bench)
 #   SAM_LOCAL_REPORT=out.json ...           also write vitest's JSON report there (.ci/run does)
 #   SAM_LOCAL_CACHE=dir ...                 where images and aws-lambda-ric are kept
 #                                           (default ~/.cache/todo-api/sam-local)
@@ -47,6 +51,20 @@ die() {
   exit 1
 }
 
+# The processes in network namespace NETNS (as readlink /proc/PID/ns/net names it), but the
+# PIDs given after it.
+processes_in() { # netns [pid...]
+  local netns=$1 other pid
+  shift
+  [ -n "$netns" ] || return 0
+  for other in /proc/[0-9]*; do
+    pid=${other#/proc/}
+    case " $* " in *" $pid "*) continue ;; esac
+    [ "$(readlink "$other/ns/net" 2>/dev/null)" = "$netns" ] && echo "$pid"
+  done
+  return 0
+}
+
 outside() {
   run_start=$SECONDS
   [ "$(id -u)" -eq 0 ] || die "needs root (rootful podman inside a network namespace of its own)"
@@ -69,7 +87,11 @@ outside() {
   exec 9>/run/todo-api-sam-local/run.lock
   flock -w 600 9 || die "another npm run test:sam-local holds /run/todo-api-sam-local/run.lock"
 
-  bash scripts/aws-tools.sh >/dev/null
+  if [ -n "${SAM_LOCAL_SKIP_INSTALL:-}" ]; then
+    [ -x .venv/bin/sam ] || die "no SAM CLI in .venv/bin/sam (npm run aws-tools installs it)"
+  else
+    bash scripts/aws-tools.sh >/dev/null
+  fi
   local start=$SECONDS
   # npm run puts node_modules/.bin (esbuild, Node 24) on PATH, which sam build's esbuild needs.
   rm -rf .aws-sam/build
@@ -102,13 +124,20 @@ outside() {
   # A network namespace (and a mount namespace, so podman's mounts stay inside) that ends with
   # its last process.
   local status=0
+  # Stopped (SIGTERM to the process group, as the bench's time cap does), the inside cleans up
+  # after itself: this shell lives on to wait for that and to remove the scratch directory.
+  trap 'log "stopped; waiting for the namespace to clean up"' TERM
   unshare --net --mount --propagation private --fork -- bash "$here/run.sh" --inside || status=$?
-  # The namespace ends with its last process: none may be left.
-  local netns other
+  trap - TERM
+  # The namespace ends with its last process: none may be left (after a stop, once its cleanup
+  # has had its time: 10 s, then whatever is left is killed).
+  local netns other deadline=$((SECONDS + 30))
   netns=$(cat "$work/netns" 2>/dev/null || true)
-  for other in /proc/[0-9]*; do
-    [ -n "$netns" ] && [ "$(readlink "$other/ns/net" 2>/dev/null)" = "$netns" ] || continue
-    echo "sam-local: process ${other#/proc/} is still in the network namespace $netns" >&2
+  while [ $status -ne 0 ] && [ -n "$(processes_in "$netns")" ] && [ $SECONDS -lt $deadline ]; do
+    sleep 0.5
+  done
+  for other in $(processes_in "$netns"); do
+    echo "sam-local: process $other is still in the network namespace $netns" >&2
     status=1
   done
   rm -rf "$work"
@@ -123,12 +152,16 @@ sam_pids=()
 cleanup() {
   local status=$?
   set +e
+  # Stopped by a signal (Ctrl-C, the bench's time cap: the whole process group gets it), the
+  # cleanup still runs to its end.
+  trap '' TERM INT HUP
   local pid
   for pid in "${sam_pids[@]}"; do
     kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
   done
-  # Our podman keeps its containers in our own storage: every one of them is ours.
-  if [ -S "${socket:-/nonexistent}" ]; then
+  # Our podman keeps its containers in our own storage: every one of them is ours. (Asked
+  # directly, not through its service, which a signal to the group may have stopped already.)
+  if [ -n "${socket:-}" ]; then
     local ids
     ids=$(podman_cmd ps -aq 2>/dev/null)
     [ -n "$ids" ] && podman_cmd rm -f -t 1 $ids >/dev/null 2>&1
@@ -156,13 +189,7 @@ cleanup() {
 
 # The processes in this network namespace but this shell and unshare (our parent, waiting).
 namespace_processes() {
-  local ours other pid
-  ours=$(readlink /proc/$$/ns/net)
-  for other in /proc/[0-9]*; do
-    pid=${other#/proc/}
-    [ "$pid" = $$ ] || [ "$pid" = "$PPID" ] || [ "$pid" = "$BASHPID" ] && continue
-    [ "$(readlink "$other/ns/net" 2>/dev/null)" = "$ours" ] && echo "$pid"
-  done
+  processes_in "$(readlink /proc/$$/ns/net)" $$ "$PPID" "$BASHPID"
 }
 
 podman_cmd() { podman "${podman_args[@]}" "$@"; }
