@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { markdownSummary, terminalReport } from "../../scripts/bench/report.ts";
-import type { BenchResults } from "../../scripts/bench/results.ts";
+import { type BenchResults, checkTargets } from "../../scripts/bench/results.ts";
 import { harnessError, type SamLocalAnchor } from "../../scripts/bench/sam-local.ts";
 
 /** Results with nothing measured but the local runtime's GET /todos/{id} at c=1. */
@@ -28,6 +28,7 @@ function resultsWith(samLocal?: SamLocalAnchor): BenchResults {
         "in-process": "(a) handler in-process",
         plain: "(b) plain node:http",
         "serverless-offline": "(c) serverless-offline",
+        "isolation-floor": "(d) isolation floor",
       },
       runs: [
         {
@@ -157,6 +158,23 @@ describe("the harness's error, as the bench records it", () => {
   it("is its last lines when it said nothing of its own", () => {
     expect(harnessError("a\nb\nc\nd\ne\n", "SIGKILL")).toBe(
       "the harness exited (SIGKILL); b; c; d; e",
+    );
+  });
+});
+
+describe("the runtime-vs-plain verdicts", () => {
+  it("say how far the isolation floor (d) gets beside the runtime's own ratio", () => {
+    const results = resultsWith();
+    const [runtime] = results.perRequest.runs;
+    if (!runtime) throw new Error("the fixture has a runtime run");
+    results.perRequest.runs.push(
+      { ...runtime, target: "plain", requestsPerSecond: 700 },
+      { ...runtime, target: "isolation-floor", requestsPerSecond: 525 },
+    );
+    const check = checkTargets(results).find((c) => c.id === "get-vs-plain-c1");
+    expect(check?.verdict).toBe("MISSED");
+    expect(check?.figures).toBe(
+      "runtime 459 req/s, plain 700 req/s: 65.6%; isolation floor (d) 525 req/s: 75%",
     );
   });
 });
