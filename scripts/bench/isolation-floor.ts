@@ -7,8 +7,8 @@
 // the runtime loses beyond it is the runtime's own work.
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
-import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
+import { defaultMaxInstances, instanceResourceLimits } from "../local/instance-pool.ts";
 import { restEventObject } from "./events.ts";
 
 const handlerFile = process.env.BENCH_HANDLER_FILE as string;
@@ -27,14 +27,16 @@ import(pathToFileURL(workerData.handlerFile).href).then((module) => {
   parentPort.postMessage("ready");
 });`;
 
+// Not the runtime's InstancePool: its timers, generations and traces are the runtime's work,
+// which this floor leaves out; only its limits are taken.
 const idle: Worker[] = [];
 const waiting: Array<(worker: Worker) => void> = [];
-for (let index = 0; index < Math.max(2, availableParallelism()); index++) {
+for (let index = 0; index < defaultMaxInstances(); index++) {
   const worker = new Worker(instanceSource, {
     eval: true,
     workerData: { handlerFile },
     env: process.env,
-    resourceLimits: { maxOldGenerationSizeMb: Math.max(64, memoryMb), maxYoungGenerationSizeMb: 8 },
+    resourceLimits: instanceResourceLimits(memoryMb),
   });
   await new Promise((resolve) => worker.once("message", resolve));
   idle.push(worker);

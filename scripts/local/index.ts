@@ -4,7 +4,6 @@
 import { randomBytes } from "node:crypto";
 import { watch } from "node:fs";
 import type { AddressInfo } from "node:net";
-import { availableParallelism } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import type { Writable } from "node:stream";
 import { createLocalSignIn, type LocalSignIn } from "./auth/sign-in.ts";
@@ -25,7 +24,7 @@ import {
   loadEnvVarsFile,
   parameterOverridesFrom,
 } from "./environment.ts";
-import { InstancePool } from "./instance-pool.ts";
+import { defaultMaxInstances, InstancePool } from "./instance-pool.ts";
 import { Router } from "./routing.ts";
 import { type ApiServer, createApiServer, integrationTimeoutMs, type LocalPage } from "./server.ts";
 import { resolveLocalApp, TemplateError } from "./template.ts";
@@ -139,20 +138,6 @@ export class LocalApiError extends Error {
     super(message, options);
     this.code = code;
   }
-}
-
-/**
- * Instances per function unless told otherwise: one per core the process may use, at least
- * two. Each instance is a V8 isolate serving one request at a time, with its own JIT-compiled
- * copy of the handler and SDK, and its own heap; more of them than cores cannot run at once,
- * so they only add memory (tens of MB each) and split the traffic so that each stays colder.
- * Measured on 2 cores, GET /todos/{id} at 16 connections: 2 instances ~235 req/s, 3.3 ms of
- * CPU per request, 280 MB RSS; 10 instances ~175 req/s, 4.9-6.9 ms, 600 MB. Requests beyond
- * wait in the pool's queue, like requests beyond a reserved concurrency. A function that
- * spends its time waiting (a slow downstream) can use more: --max-instances N.
- */
-export function defaultMaxInstances(): number {
-  return Math.max(2, availableParallelism());
 }
 
 const consoleLogger: LocalApiLogger = {

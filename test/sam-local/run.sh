@@ -129,8 +129,8 @@ outside() {
   trap 'log "stopped; waiting for the namespace to clean up"' TERM
   unshare --net --mount --propagation private --fork -- bash "$here/run.sh" --inside || status=$?
   trap - TERM
-  # The namespace ends with its last process: none may be left (after a stop, once its cleanup
-  # has had its time: 10 s, then whatever is left is killed).
+  # The namespace ends with its last process: none may be left (after a stop or a failure, once
+  # its cleanup has had up to 30 s; whatever is left then is named and fails the run).
   local netns other deadline=$((SECONDS + 30))
   netns=$(cat "$work/netns" 2>/dev/null || true)
   while [ $status -ne 0 ] && [ -n "$(processes_in "$netns")" ] && [ $SECONDS -lt $deadline ]; do
